@@ -23,9 +23,12 @@ needs_build() {
 build() {
   command -v mvn >/dev/null || { echo "mleap-oracle.sh: mvn not found (apt-get install maven)" >&2; exit 1; }
   echo "mleap-oracle.sh: building $proj ..." >&2
-  # Maven prints to stdout; keep stdout for data.
-  if ! mvn -q -B -Dstyle.color=never -f "$proj/pom.xml" -DskipTests package 1>&2; then
-    echo "mleap-oracle.sh: build failed" >&2
+  # Maven prints to stdout; keep stdout for data. Its log is shown (on
+  # stderr) only when the build fails.
+  local log="$proj/target/build.log"
+  if ! mvn -q -B -f "$proj/pom.xml" -DskipTests package >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "mleap-oracle.sh: build failed (log: $log)" >&2
     exit 1
   fi
   touch "$jar"

@@ -1,0 +1,5 @@
+package root
+
+import "github.com/irisctl/irisctl/pkg/cli/topics"
+
+func init() { subcommands = append(subcommands, topics.NewCmdTopics) }

@@ -1,0 +1,6 @@
+
+IndexToString_f6672b945285/
+
+input
+prediction
+outputpredictedLabel

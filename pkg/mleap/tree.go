@@ -14,111 +14,149 @@ func init() {
 	ops["random_forest_regression"] = newTreeRegressor
 }
 
-// cnode is a compiled tree node. Leaves have feature == -1 and index the
-// owning tree's leaf table.
+// cnode is a compiled tree node, 16 bytes so a tree walk stays in cache.
+// Trees are stored in pre-order, so an internal node's left child is the
+// next node. feature >= 0: continuous split, right child at next; -1: a
+// leaf whose number is next; <= -2: categorical split number -2-feature.
 type cnode struct {
-	feature   int32
-	left      int32
-	right     int32
-	leaf      int32
 	threshold float64
-	cats      []float64 // categorical split; nil for continuous
-	catsLeft  bool
+	feature   int32
+	next      int32
 }
 
-type ctree struct {
+type catSplit struct {
+	feature int32
+	right   int32
+	cats    []float64
+	left    bool // the categories listed go left
+}
+
+// forest holds one or more compiled trees in a single node array.
+type forest struct {
 	nodes  []cnode
+	roots  []int32
+	cats   []catSplit
 	leaves [][]float64 // per leaf: raw values (class counts or [prediction])
-	// contrib[leaf] holds counts/total for a forest's vote, computed once:
-	// the same division Spark does per row gives the same double.
-	contrib [][]float64
+	// contrib holds counts/total of every leaf, numClasses wide, computed
+	// once: the division Spark does per row gives the same double here.
+	// A leaf whose total is 0 contributes zeros, which add nothing.
+	contrib []float64
 	depth   int
-	nleaves int
+	ntrees  int
 }
 
-func compileTree(t *bundle.Tree, numFeatures int) (*ctree, error) {
-	ct := &ctree{nodes: make([]cnode, len(t.Nodes)), depth: t.MaxDepth}
+func (f *forest) add(t *bundle.Tree, numFeatures int) error {
+	base := int32(len(f.nodes))
+	if len(f.nodes)+len(t.Nodes) > math.MaxInt32/2 {
+		return fmt.Errorf("too many tree nodes")
+	}
+	f.roots = append(f.roots, base)
+	f.ntrees++
+	if t.MaxDepth > f.depth {
+		f.depth = t.MaxDepth
+	}
 	for i, n := range t.Nodes {
 		if n.Kind == bundle.Leaf {
-			ct.nodes[i] = cnode{feature: -1, leaf: int32(len(ct.leaves))}
-			ct.leaves = append(ct.leaves, n.Values)
+			f.nodes = append(f.nodes, cnode{feature: -1, next: int32(len(f.leaves))})
+			f.leaves = append(f.leaves, n.Values)
 			continue
 		}
-		if numFeatures > 0 && n.Feature >= numFeatures {
-			return nil, fmt.Errorf("node %d splits on feature %d, but the model has %d features", i, n.Feature, numFeatures)
+		if n.Left != i+1 {
+			return fmt.Errorf("node %d: tree is not in pre-order", i)
 		}
-		if n.Feature > math.MaxInt32 {
-			return nil, fmt.Errorf("node %d: feature index %d out of range", i, n.Feature)
+		if n.Feature > math.MaxInt32 || (numFeatures > 0 && n.Feature >= numFeatures) {
+			return fmt.Errorf("node %d splits on feature %d, but the model has %d features", i, n.Feature, numFeatures)
 		}
-		c := cnode{feature: int32(n.Feature), left: int32(n.Left), right: int32(n.Right), threshold: n.Threshold}
+		right := base + int32(n.Right)
 		if n.Kind == bundle.Categorical {
-			c.cats, c.catsLeft = n.Categories, n.IsLeft
-			if c.cats == nil {
-				c.cats = []float64{}
+			cats := n.Categories
+			if cats == nil {
+				cats = []float64{}
 			}
+			f.nodes = append(f.nodes, cnode{feature: -2 - int32(len(f.cats))})
+			f.cats = append(f.cats, catSplit{feature: int32(n.Feature), right: right, cats: cats, left: n.IsLeft})
+			continue
 		}
-		ct.nodes[i] = c
+		f.nodes = append(f.nodes, cnode{feature: int32(n.Feature), next: right, threshold: n.Threshold})
 	}
-	ct.nleaves = len(ct.leaves)
-	return ct, nil
+	return nil
 }
 
-// leafOf walks the tree for features x: continuous splits go left iff
-// x <= threshold (so NaN goes right); categorical ones go left iff the value
-// is (isLeft) or is not (!isLeft) among the categories.
-func (t *ctree) leafOf(x *Vec) int32 {
-	nodes := t.nodes
-	i := int32(0)
+// leafOf walks tree t for features x and returns the leaf number.
+// Continuous splits go left iff x <= threshold (so NaN goes right);
+// categorical ones go left iff the value is (isLeft) or is not (!isLeft)
+// among the categories.
+func (f *forest) leafOf(t int, x *Vec) int32 {
+	nodes := f.nodes
+	i := f.roots[t]
 	for {
 		n := &nodes[i]
-		if n.feature < 0 {
-			return n.leaf
-		}
-		var v float64
-		if x.Dense {
-			v = x.Values[n.feature]
-		} else {
-			v = x.At(int(n.feature))
-		}
-		var left bool
-		if n.cats == nil {
-			left = v <= n.threshold
-		} else {
-			in := false
-			for _, c := range n.cats {
-				if c == v {
-					in = true
-					break
-				}
+		if n.feature >= 0 {
+			if x.At(int(n.feature)) <= n.threshold {
+				i++
+			} else {
+				i = n.next
 			}
-			left = in == n.catsLeft
+			continue
 		}
-		if left {
-			i = n.left
-		} else {
-			i = n.right
+		if n.feature == -1 {
+			return n.next
 		}
+		i = f.categorical(i, *n, x.At(int(f.cats[-2-n.feature].feature)))
 	}
 }
 
-func loadTrees(n *bundle.Node, numFeatures int) ([]*ctree, error) {
-	var names []string
+// leafOfDense is leafOf for a dense vector's values.
+func (f *forest) leafOfDense(i int32, vals []float64) int32 {
+	nodes := f.nodes
+	for {
+		n := &nodes[i]
+		if n.feature >= 0 {
+			if vals[n.feature] <= n.threshold {
+				i++
+			} else {
+				i = n.next
+			}
+			continue
+		}
+		if n.feature == -1 {
+			return n.next
+		}
+		i = f.categorical(i, *n, vals[f.cats[-2-n.feature].feature])
+	}
+}
+
+func (f *forest) categorical(i int32, n cnode, v float64) int32 {
+	c := &f.cats[-2-n.feature]
+	in := false
+	for _, x := range c.cats {
+		if x == v {
+			in = true
+			break
+		}
+	}
+	if in == c.left {
+		return i + 1
+	}
+	return c.right
+}
+
+func loadForest(n *bundle.Node, numFeatures int) (*forest, error) {
+	f := &forest{}
 	if n.Op == "decision_tree_classifier" || n.Op == "decision_tree_regression" {
 		t, err := n.ReadTree()
 		if err != nil {
 			return nil, err
 		}
-		ct, err := compileTree(t, numFeatures)
-		if err != nil {
+		if err := f.add(t, numFeatures); err != nil {
 			return nil, &bundle.Error{File: n.File("tree"), Err: err}
 		}
-		return []*ctree{ct}, nil
+		return f, nil
 	}
-	names = n.Attrs.Strings("trees")
+	names := n.Attrs.Strings("trees")
 	if len(names) == 0 {
 		return nil, fmt.Errorf("attribute \"trees\" lists no trees")
 	}
-	var out []*ctree
 	for _, name := range names {
 		sub, err := n.SubModel(name)
 		if err != nil {
@@ -128,36 +166,26 @@ func loadTrees(n *bundle.Node, numFeatures int) ([]*ctree, error) {
 		if err != nil {
 			return nil, err
 		}
-		ct, err := compileTree(t, numFeatures)
-		if err != nil {
+		if err := f.add(t, numFeatures); err != nil {
 			return nil, &bundle.Error{File: sub.File("tree"), Err: err}
 		}
-		out = append(out, ct)
 	}
-	return out, nil
+	return f, nil
 }
 
-func treeFacts(st *Stage, trees []*ctree, numFeatures int) {
-	nodes, depth := 0, 0
-	for _, t := range trees {
-		nodes += len(t.nodes)
-		if t.depth > depth {
-			depth = t.depth
-		}
-	}
-	st.Facts = append(st.Facts, Fact{"trees", len(trees)}, Fact{"nodes", nodes}, Fact{"max depth", depth}, Fact{"features", numFeatures})
+func treeFacts(st *Stage, f *forest, numFeatures int) {
+	st.Facts = append(st.Facts, Fact{"trees", f.ntrees}, Fact{"nodes", len(f.nodes)}, Fact{"max depth", f.depth}, Fact{"features", numFeatures})
 }
 
 // --- classifiers: decision_tree_classifier, random_forest_classifier ---
 
 type treeClassifier struct {
-	forest        bool
-	trees         []*ctree
-	numClasses    int
-	thresholds    []float64
-	hasRaw        bool
-	hasProb       bool
-	featuresInput string
+	isForest   bool
+	f          *forest
+	numClasses int
+	thresholds []float64
+	hasRaw     bool
+	hasProb    bool
 }
 
 func newTreeClassifier(n *bundle.Node) (*Stage, error) {
@@ -173,26 +201,23 @@ func newTreeClassifier(n *bundle.Node) (*Stage, error) {
 	if numFeatures < 0 || numFeatures > 1<<28 {
 		return nil, fmt.Errorf("num_features %d out of range", numFeatures)
 	}
-	trees, err := loadTrees(n, numFeatures)
+	f, err := loadForest(n, numFeatures)
 	if err != nil {
 		return nil, err
 	}
-	tc := &treeClassifier{forest: n.Op == "random_forest_classifier", trees: trees, numClasses: numClasses, featuresInput: feat}
-	for _, t := range trees {
-		t.contrib = make([][]float64, len(t.leaves))
-		for i, c := range t.leaves {
-			if len(c) != numClasses {
-				return nil, fmt.Errorf("a leaf has %d class counts, want %d", len(c), numClasses)
-			}
-			total := 0.0
-			for _, x := range c {
-				total += x
-			}
-			if total != 0 {
-				t.contrib[i] = make([]float64, numClasses)
-				for k, x := range c {
-					t.contrib[i][k] = x / total
-				}
+	tc := &treeClassifier{isForest: n.Op == "random_forest_classifier", f: f, numClasses: numClasses}
+	f.contrib = make([]float64, len(f.leaves)*numClasses)
+	for i, c := range f.leaves {
+		if len(c) != numClasses {
+			return nil, fmt.Errorf("a leaf has %d class counts, want %d", len(c), numClasses)
+		}
+		total := 0.0
+		for _, x := range c {
+			total += x
+		}
+		if total != 0 {
+			for k, x := range c {
+				f.contrib[i*numClasses+k] = x / total
 			}
 		}
 	}
@@ -211,13 +236,13 @@ func newTreeClassifier(n *bundle.Node) (*Stage, error) {
 		tc.hasProb = true
 		st.Outputs = append(st.Outputs, Column{Name: c, Type: Vector, Size: numClasses})
 	}
-	if c := port(n.Outputs, "prediction"); c != "" {
-		st.Outputs = append(st.Outputs, Column{Name: c, Type: Double})
-	} else {
+	c := port(n.Outputs, "prediction")
+	if c == "" {
 		return nil, fmt.Errorf("node %s: no prediction port", n.Dir)
 	}
+	st.Outputs = append(st.Outputs, Column{Name: c, Type: Double})
 	st.Facts = append(st.Facts, Fact{"classes", numClasses})
-	treeFacts(st, trees, numFeatures)
+	treeFacts(st, f, numFeatures)
 	if tc.thresholds != nil {
 		st.Facts = append(st.Facts, Fact{"thresholds", tc.thresholds})
 	}
@@ -249,43 +274,48 @@ func (tc *treeClassifier) step(in, out []slot, b *binder) (step, error) {
 	return s, nil
 }
 
+// run computes what Spark's probabilistic classifiers do, choosing the
+// prediction formula by the ports present, as MLeap does.
 func (s *treeClassifierStep) run(r *Row) error {
 	x := &r.v[s.in]
 	k := s.numClasses
-	var raw, prob []float64
+	var raw []float64
 	if s.raw >= 0 {
 		raw = r.v[s.raw].Values[:k]
 	} else {
 		raw = r.x[s.scratchRaw]
 	}
-	if s.prob >= 0 {
-		prob = r.v[s.prob].Values[:k]
-	}
-	// Raw prediction: a forest sums counts/total per tree; a single tree
-	// reports its leaf's counts as they are.
-	if s.forest {
+	f := s.f
+	if s.isForest {
+		// A forest adds counts/total of each tree's leaf, tree by tree.
 		for i := range raw {
 			raw[i] = 0
 		}
-		for _, t := range s.trees {
-			if c := t.contrib[t.leafOf(x)]; c != nil {
-				for i, v := range c {
-					raw[i] += v
-				}
+		for t, root := range f.roots {
+			var leaf int32
+			if x.Dense {
+				leaf = f.leafOfDense(root, x.Values[:x.Size])
+			} else {
+				leaf = f.leafOf(t, x)
+			}
+			c := f.contrib[int(leaf)*k:][:k]
+			raw := raw[:len(c)]
+			for j, v := range c {
+				raw[j] += v
 			}
 		}
 	} else {
-		t := s.trees[0]
-		copy(raw, t.leaves[t.leafOf(x)])
+		// A single tree reports its leaf's counts as they are.
+		copy(raw, f.leaves[f.leafOf(0, x)])
 	}
-	var p []float64
-	switch {
-	case s.hasRaw && !s.hasProb && s.thresholds == nil:
+	if s.hasRaw && !s.hasProb && s.thresholds == nil {
 		r.f[s.pred] = float64(argmax(raw))
 		return nil
-	case prob != nil:
-		p = prob
-	default:
+	}
+	var p []float64
+	if s.prob >= 0 {
+		p = r.v[s.prob].Values[:k]
+	} else {
 		p = r.x[s.scratchPrb]
 	}
 	copy(p, raw)
@@ -340,8 +370,8 @@ func argmax(v []float64) int {
 // --- regressors: decision_tree_regression, random_forest_regression ---
 
 type treeRegressor struct {
-	forest bool
-	trees  []*ctree
+	isForest bool
+	f        *forest
 }
 
 func newTreeRegressor(n *bundle.Node) (*Stage, error) {
@@ -350,13 +380,13 @@ func newTreeRegressor(n *bundle.Node) (*Stage, error) {
 		return nil, fmt.Errorf("node %s: needs ports features and prediction", n.Dir)
 	}
 	numFeatures := int(n.Attrs.Int("num_features"))
-	trees, err := loadTrees(n, numFeatures)
+	f, err := loadForest(n, numFeatures)
 	if err != nil {
 		return nil, err
 	}
-	tr := &treeRegressor{forest: n.Op == "random_forest_regression", trees: trees}
+	tr := &treeRegressor{isForest: n.Op == "random_forest_regression", f: f}
 	st := &Stage{impl: tr, Inputs: []Column{{Name: feat, Type: Vector, Size: numFeatures}}, Outputs: []Column{{Name: pred, Type: Double}}}
-	treeFacts(st, trees, numFeatures)
+	treeFacts(st, f, numFeatures)
 	return st, nil
 }
 
@@ -365,18 +395,20 @@ type treeRegressorStep struct {
 	in, out int
 }
 
-func (tr *treeRegressor) step(in, out []slot, b *binder) (step, error) {
+func (tr *treeRegressor) step(in, out []slot, _ *binder) (step, error) {
 	return &treeRegressorStep{treeRegressor: tr, in: in[0].idx, out: out[0].idx}, nil
 }
 
+// run averages (forest) or reports (single tree) the leaf predictions;
+// Spark sums the trees in order, then divides by their number.
 func (s *treeRegressorStep) run(r *Row) error {
 	x := &r.v[s.in]
 	sum := 0.0
-	for _, t := range s.trees {
-		sum += t.leaves[t.leafOf(x)][0]
+	for t := range s.f.roots {
+		sum += s.f.leaves[s.f.leafOf(t, x)][0]
 	}
-	if s.forest {
-		sum /= float64(len(s.trees))
+	if s.isForest {
+		sum /= float64(len(s.f.roots))
 	}
 	r.f[s.out] = sum
 	return nil

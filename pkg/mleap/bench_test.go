@@ -1,0 +1,66 @@
+package mleap
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// irisRows reads the four measurements of the 150 iris rows, so benchmarks
+// see realistic branch patterns rather than three repeated vectors.
+func irisRows(b testing.TB) [][4]float64 {
+	_, file, _, _ := runtime.Caller(0)
+	f, err := os.Open(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "iris", "iris.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var rows [][4]float64
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), ",")
+		var r [4]float64
+		for i := range r {
+			if r[i], err = strconv.ParseFloat(parts[i], 64); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// BenchmarkSeedPipeline scores one row of the seed pipeline, compiled for
+// predictedLabel from the four measurements (StringIndexer pruned).
+func BenchmarkSeedPipeline(b *testing.B) {
+	m, err := Load(seedBundle(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := m.Compile([]string{"predictedLabel"}, irisFeatures)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := irisRows(b)
+	row := p.NewRow()
+	cols := make([]Col, len(irisFeatures))
+	for i, n := range irisFeatures {
+		cols[i], _ = p.Column(n)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v := &rows[i%len(rows)]
+		for k, c := range cols {
+			row.SetDouble(c, v[k])
+		}
+		if err := p.Run(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -17,7 +17,7 @@ import ml.combust.mleap.runtime.frame.Transformer;
  * convert: loads a bundle and writes it again with MLeap's own serializer, in
  * the chosen format, as a directory bundle.
  *
- * <p>MLeap runtime 0.16.0 has a known bug (fixed upstream in 0.23.0, combust/mleap
+ * <p>MLeap runtime 0.16.0 (and 0.14.0) has a known bug (fixed upstream in 0.23.0, combust/mleap
  * PR #843): its decision-tree ops store a tree's nodes in a file named
  * {@code nodes.json}/{@code nodes.pb} but every reader (runtime and Spark)
  * loads {@code tree.json}/{@code tree.pb}, so a bundle re-saved by the runtime
@@ -85,7 +85,7 @@ final class Convert {
         }
         if (renamed > 0) {
             System.err.println("mleap-oracle convert: renamed " + renamed
-                    + " decision-tree files nodes.* -> tree.* (MLeap 0.16 writer bug, combust/mleap#843)");
+                    + " decision-tree files nodes.* -> tree.* (MLeap runtime < 0.23 writer bug, combust/mleap#843)");
         }
     }
 }

@@ -72,6 +72,14 @@ func (n *Node) ReadTree() (*Tree, error) {
 	}
 	file := path.Join(n.Dir, name)
 	raw, err := n.b.files.read(file)
+	if isNotExist(err) {
+		// MLeap before 0.23 re-saved trees as nodes.json / nodes.pb, a name
+		// its own reader does not accept; accept it here.
+		alt := path.Join(n.Dir, "nodes"+path.Ext(name))
+		if b, altErr := n.b.files.read(alt); altErr == nil {
+			raw, err, file = b, nil, alt
+		}
+	}
 	if err != nil {
 		if isNotExist(err) {
 			return nil, &Error{File: n.b.files.describe(file), Err: errors.New("missing")}

@@ -172,7 +172,7 @@ func TestProbeUnreachableNamesAddressWithinTimeout(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("got %v, want *ConnectError", err)
 	}
-	want := "cannot reach Kafka at " + addr + " after 2s"
+	want := "cannot reach Kafka at " + addr + " after 1.5s"
 	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("error %q, want it to contain %q and the cause", err, want)
 	}

@@ -58,12 +58,7 @@ func (e *TLSError) Error() string {
 
 func (e *TLSError) Unwrap() error { return e.Err }
 
-func roundDuration(d time.Duration) time.Duration {
-	if d >= time.Second {
-		return d.Round(time.Second)
-	}
-	return d.Round(time.Millisecond)
-}
+func roundDuration(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 
 // Connect checks that a broker can be reached within the connect timeout
 // (see Probe) and then opens a sarama client on cfg. A nil cfg means
@@ -152,7 +147,7 @@ func (o *Options) Probe(ctx context.Context, cfg *sarama.Config) error {
 		}
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
-			return &ConnectError{Addrs: addrs, After: time.Since(start), Err: last, Hint: hint(last, cfg)}
+			return &ConnectError{Addrs: addrs, After: deadline.Sub(start), Err: last, Hint: hint(last, cfg)}
 		}
 		wait := min(backoff, remaining)
 		backoff = min(2*backoff, time.Second)

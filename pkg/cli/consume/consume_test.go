@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -378,16 +379,46 @@ func kcat(t *testing.T) string {
 	return p
 }
 
-// kcatArgs are kcat's -b and -X flags for b.
-func kcatArgs(b connecttest.Broker) []string {
+// kcatArgs are kcat's -b and -X/-F flags for b. The SASL password goes in a
+// private config file, never on a command line or in a test message.
+func kcatArgs(t *testing.T, b connecttest.Broker) []string {
 	args := []string{"-b", b.Brokers}
 	if b.SASLMechanism != "" {
-		pw, _ := os.ReadFile(b.SASLPasswordFile)
-		args = append(args, "-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms="+strings.ToUpper(b.SASLMechanism),
-			"-X", "sasl.username="+b.SASLUser, "-X", "sasl.password="+strings.TrimRight(string(pw), "\r\n"),
-			"-X", "ssl.ca.location="+b.TLSCA)
+		pw, err := os.ReadFile(b.SASLPasswordFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := filepath.Join(t.TempDir(), "kcat.conf")
+		text := fmt.Sprintf("security.protocol=SASL_SSL\nsasl.mechanisms=%s\nsasl.username=%s\nsasl.password=%s\nssl.ca.location=%s\n",
+			strings.ToUpper(b.SASLMechanism), b.SASLUser, strings.TrimRight(string(pw), "\r\n"), b.TLSCA)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-F", conf)
 	}
 	return args
+}
+
+// librdkafkaVersion is the librdkafka version kcat -V reports.
+var librdkafkaRE = regexp.MustCompile(`librdkafka (\d+)\.(\d+)\.(\d+)`)
+
+func librdkafkaAtLeast(t *testing.T, bin string, major, minor, patch int) bool {
+	out, _ := exec.Command(bin, "-V").CombinedOutput()
+	m := librdkafkaRE.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("no librdkafka version in kcat -V: %s", out)
+	}
+	v := [3]int{}
+	for i := range v {
+		v[i], _ = strconv.Atoi(m[i+1])
+	}
+	want := [3]int{major, minor, patch}
+	for i := range v {
+		if v[i] != want[i] {
+			return v[i] > want[i]
+		}
+	}
+	return true
 }
 
 func runKcat(t *testing.T, bin string, stdin string, args ...string) string {
@@ -414,7 +445,7 @@ func kcatInterop(t *testing.T, b connecttest.Broker) {
 	for i := 1; i <= 100; i++ {
 		fmt.Fprintf(&in, "k%d|%d.0,3.5,1.4,0.2\n", i, i)
 	}
-	runKcat(t, bin, in.String(), append(kcatArgs(b), "-P", "-t", topic, "-K", "|", "-X", "transactional.id="+topic)...)
+	runKcat(t, bin, in.String(), append(kcatArgs(t, b), "-P", "-t", topic, "-K", "|", "-X", "transactional.id="+topic)...)
 	ms := decode(t, must(t, run(t, "", append([]string{"consume", "-t", topic, "--from-beginning", "-e", "-o", "json"}, b.Args()...)...), "consume").out)
 	if len(ms) != 100 {
 		t.Fatalf("irisctl read %d of kcat's 100 records", len(ms))
@@ -430,7 +461,7 @@ func kcatInterop(t *testing.T, b connecttest.Broker) {
 	topic2 := connecttest.Topic(t, "kcat2")
 	createTopic(t, b, topic2, 3)
 	must(t, run(t, "", append([]string{"produce", "-t", topic2, "--key", "row"}, b.Args()...)...), "produce")
-	out := runKcat(t, bin, "", append(kcatArgs(b), "-C", "-t", topic2, "-o", "beginning", "-e", "-q", "-X", "isolation.level=read_committed", "-f", "%k %s\n")...)
+	out := runKcat(t, bin, "", append(kcatArgs(t, b), "-C", "-t", topic2, "-o", "beginning", "-e", "-q", "-X", "isolation.level=read_committed", "-f", "%k %s\n")...)
 	got := lines(out)
 	if len(got) != 150 {
 		t.Fatalf("kcat read %d of irisctl's 150 records", len(got))
@@ -455,4 +486,13 @@ func TestKcatInteropKfake(t *testing.T) {
 
 func TestKcatInteropRealBroker(t *testing.T) { kcatInterop(t, connecttest.Real(t)) }
 
-func TestKcatInteropSecureBroker(t *testing.T) { kcatInterop(t, connecttest.Secure(t)) }
+func TestKcatInteropSecureBroker(t *testing.T) {
+	b := connecttest.Secure(t)
+	// Kafka 4 brokers refuse the SCRAM exchange of librdkafka before 2.6.1
+	// (Debian 12's kcat has 2.0.2); scripts/kafka.sh notes the same. This is
+	// a known client/broker incompatibility, not a missing broker.
+	if v := os.Getenv("IRISCTL_TEST_KAFKA_VERSION"); !strings.HasPrefix(v, "3.") && !librdkafkaAtLeast(t, kcat(t), 2, 6, 1) {
+		t.Skipf("kcat's librdkafka < 2.6.1 cannot do SCRAM with Kafka %s", v)
+	}
+	kcatInterop(t, b)
+}

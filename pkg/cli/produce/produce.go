@@ -251,6 +251,9 @@ func producerConfig(cfg *sarama.Config) {
 	cfg.ChannelBufferSize = 4096
 }
 
+// drainGrace bounds the wait for acknowledgements after Ctrl-C.
+const drainGrace = 10 * time.Second
+
 // Run produces the records and prints the summary to stderr.
 func (o *Options) Run(ctx context.Context) error {
 	if o.File != "" && o.File != "-" {
@@ -379,7 +382,11 @@ feed:
 	}
 	<-srcDone
 
-	// Flush what was sent and wait for its acknowledgements.
+	// Wait for every record sent to be acknowledged or failed before
+	// closing: sarama fails a batch that is being retried (say, right after
+	// a leader change) once AsyncClose has begun. After Ctrl-C the wait is
+	// bounded.
+	o.awaitAcks(ctx, st.Sent, func() int64 { return acked.Load() + failed.Load() })
 	p.AsyncClose()
 	wg.Wait()
 	st.Elapsed = time.Since(start)
@@ -390,6 +397,25 @@ feed:
 		st.FirstErr = srcErr
 	}
 	return st
+}
+
+// awaitAcks waits until settled() reaches sent; after ctx ends, for at most
+// drainGrace.
+func (o *Options) awaitAcks(ctx context.Context, sent int64, settled func() int64) {
+	var grace <-chan time.Time
+	poll := time.NewTicker(2 * time.Millisecond)
+	defer poll.Stop()
+	for settled() < sent {
+		if grace == nil && ctx.Err() != nil {
+			grace = time.After(drainGrace)
+		}
+		select {
+		case <-poll.C:
+		case <-grace:
+			fmt.Fprintf(o.IO.ErrOut, "irisctl: gave up waiting for %d acknowledgements\n", sent-settled())
+			return
+		}
+	}
 }
 
 // progress shows a running count on stderr when it is a terminal.

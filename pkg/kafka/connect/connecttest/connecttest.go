@@ -24,6 +24,7 @@ const (
 	EnvSASLUser         = "IRISCTL_TEST_SASL_USER"
 	EnvSASLPasswordFile = "IRISCTL_TEST_SASL_PASSWORD_FILE"
 	EnvTLSCA            = "IRISCTL_TEST_TLS_CA"
+	EnvSASLMechanism    = "IRISCTL_TEST_SASL_MECHANISM" // optional; default SCRAM-SHA-512
 )
 
 // Broker is how a test reaches a broker.
@@ -77,11 +78,16 @@ func Real(t testing.TB) Broker {
 	return Broker{Brokers: v[0]}
 }
 
-// Secure returns the real broker's SASL_SSL listener (SCRAM-SHA-512).
+// Secure returns the real broker's SASL_SSL listener (SCRAM-SHA-512 unless
+// IRISCTL_TEST_SASL_MECHANISM says otherwise).
 func Secure(t testing.TB) Broker {
 	t.Helper()
 	v := need(t, EnvSecureBrokers, EnvSASLUser, EnvSASLPasswordFile, EnvTLSCA)
-	return Broker{Brokers: v[0], SASLMechanism: "scram-sha-512", SASLUser: v[1], SASLPasswordFile: v[2], TLSCA: v[3]}
+	mech := strings.ToLower(os.Getenv(EnvSASLMechanism))
+	if mech == "" {
+		mech = "scram-sha-512"
+	}
+	return Broker{Brokers: v[0], SASLMechanism: mech, SASLUser: v[1], SASLPasswordFile: v[2], TLSCA: v[3]}
 }
 
 // Fake starts an in-process kfake cluster on 127.0.0.1, closed when the test

@@ -138,7 +138,7 @@ type worker struct {
 	prod  *producer
 	model *Model
 	step  *step
-	chal  *Model
+	chal  *step // the challenger: its processor and headers
 	arena []byte
 
 	// the open transaction (at-least-once: the open batch)
@@ -245,7 +245,9 @@ func (w *worker) begin() error {
 		w.model = m
 		w.step = newStep(w.s.opts.OutputTopic, w.s.opts.DLQTopic, w.s.lim, m)
 	}
-	w.chal = w.s.opts.Challenger
+	if w.chal == nil && w.s.opts.Challenger != nil {
+		w.chal = newStep(w.s.opts.ChallengerTopic, "", limits{}, w.s.opts.Challenger)
+	}
 	if w.eos {
 		if err := w.prod.p.BeginTxn(); err != nil {
 			return fmt.Errorf("begin transaction: %w", err)
@@ -298,7 +300,7 @@ func (w *worker) add(m *sarama.ConsumerMessage) error {
 // to the challenger topic in the same transaction.
 func (w *worker) challenge(m *sarama.ConsumerMessage, champion *sarama.ProducerMessage) error {
 	start := len(w.arena)
-	out, err := process(w.chal.Processor, w.arena, m.Value)
+	out, err := process(w.chal.proc, w.arena, m.Value)
 	if err != nil {
 		w.agree[2]++
 		w.arena = w.arena[:start]
@@ -312,10 +314,7 @@ func (w *worker) challenge(m *sarama.ConsumerMessage, champion *sarama.ProducerM
 		w.agree[1]++
 	}
 	msg := &sarama.ProducerMessage{Topic: w.s.opts.ChallengerTopic, Key: champion.Key,
-		Value: sarama.ByteEncoder(value), Timestamp: m.Timestamp, Metadata: m.Offset}
-	if w.chal.Name != "" || w.chal.UID != "" {
-		msg.Headers = newStep("", "", limits{}, w.chal).headers
-	}
+		Value: sarama.ByteEncoder(value), Headers: w.chal.headers, Timestamp: m.Timestamp, Metadata: m.Offset}
 	if err := w.send(msg); err != nil {
 		return err
 	}

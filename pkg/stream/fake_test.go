@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	st "github.com/irisctl/irisctl/pkg/stream/streamtest"
 )
 
 // These tests run against kfake, an in-process broker, so they run
@@ -17,7 +19,7 @@ import (
 
 func fakeOptions(brokers []string, in, out, dlq, group string) Options {
 	return Options{
-		Brokers: brokers, Config: testConfig(),
+		Brokers: brokers, Config: st.Config(),
 		InputTopic: in, OutputTopic: out, DLQTopic: dlq, Group: group,
 		Model:           Model{Processor: fakeIris, Name: "iris-fake", UID: "u1"},
 		CommitInterval:  20 * time.Millisecond,
@@ -33,11 +35,11 @@ func fakeOptions(brokers []string, in, out, dlq, group string) Options {
 // poison records: every input exactly once, in order, dead letters with
 // reasons.
 func TestExactlyOnceFake(t *testing.T) {
-	c, brokers := newFake(t)
-	in, out, dlq, group := names(t)
-	createTopics(t, brokers, 4, nil, in)
-	createTopics(t, brokers, 3, nil, out)
-	createTopics(t, brokers, 1, nil, dlq)
+	c, brokers := st.Fake(t)
+	in, out, dlq, group := st.Names(t)
+	st.CreateTopics(t, brokers, 4, nil, in)
+	st.CreateTopics(t, brokers, 3, nil, out)
+	st.CreateTopics(t, brokers, 1, nil, dlq)
 
 	var offsetCommits, endTxns, produces, injected atomic.Int64
 	c.ControlKey(int16(kmsg.TxnOffsetCommit), func(r kmsg.Request) (kmsg.Response, error, bool) {
@@ -91,19 +93,19 @@ func TestExactlyOnceFake(t *testing.T) {
 		return resp, nil, true
 	})
 
-	ins := irisInputs(20000, 4, 97)
-	produce(t, brokers, in, ins[:10000])
+	ins := st.IrisInputs(20000, 4, 97)
+	st.Produce(t, brokers, in, ins[:10000])
 
 	o := fakeOptions(brokers, in, out, dlq, group)
 	stopA := runStream(t, o)
-	waitCommitted(t, brokers, group, in, 3000, 30*time.Second)
+	st.WaitCommitted(t, brokers, group, in, 3000, 30*time.Second)
 	stopB := runStream(t, o) // rebalance
-	produce(t, brokers, in, ins[10000:])
-	waitCommitted(t, brokers, group, in, 14000, 30*time.Second)
+	st.Produce(t, brokers, in, ins[10000:])
+	st.WaitCommitted(t, brokers, group, in, 14000, 30*time.Second)
 	if err := stopA(); err != nil { // B takes over everything
 		t.Errorf("instance A: %v", err)
 	}
-	if got := waitCommitted(t, brokers, group, in, int64(len(ins)), 60*time.Second); got != int64(len(ins)) {
+	if got := st.WaitCommitted(t, brokers, group, in, int64(len(ins)), 60*time.Second); got != int64(len(ins)) {
 		t.Fatalf("committed %d input offsets, want %d", got, len(ins))
 	}
 	if err := stopB(); err != nil {
@@ -111,19 +113,19 @@ func TestExactlyOnceFake(t *testing.T) {
 	}
 
 	bad := len(ins) / 97
-	outs := readCommitted(t, brokers, out, len(ins)-bad, 20*time.Second)
-	dlqs := readCommitted(t, brokers, dlq, bad, 20*time.Second)
-	res := verify(ins, fakeIris, outs, dlqs)
+	outs := st.ReadCommitted(t, brokers, out, len(ins)-bad, 20*time.Second)
+	dlqs := st.ReadCommitted(t, brokers, dlq, bad, 20*time.Second)
+	res := st.Verify(ins, fakeIris, outs, dlqs)
 	t.Logf("inputs=%d outputs=%d dead-lettered=%d injected faults=%d: %s", len(ins), len(outs), len(dlqs), injected.Load(), res)
-	if res != (check{deadLettered: bad}) || len(outs) != len(ins)-bad {
+	if res != (st.Check{DeadLettered: bad}) || len(outs) != len(ins)-bad {
 		t.Fatalf("not exactly once: %s", res)
 	}
 	if injected.Load() < 5 {
 		t.Errorf("only %d faults injected", injected.Load())
 	}
 	for _, o := range outs[:10] {
-		if o.headers[HeaderModelName] != "iris-fake" || o.headers[HeaderModelUID] != "u1" {
-			t.Fatalf("output headers %v", o.headers)
+		if o.Headers[HeaderModelName] != "iris-fake" || o.Headers[HeaderModelUID] != "u1" {
+			t.Fatalf("output headers %v", o.Headers)
 		}
 	}
 }
@@ -137,31 +139,31 @@ func (*dropErr) Error() string { return "injected: connection dropped" }
 // TestAtLeastOnceFake: the at-least-once mode loses nothing across a
 // rebalance and a member leaving.
 func TestAtLeastOnceFake(t *testing.T) {
-	_, brokers := newFake(t)
-	in, out, dlq, group := names(t)
-	createTopics(t, brokers, 4, nil, in)
-	createTopics(t, brokers, 2, nil, out, dlq)
-	ins := irisInputs(8000, 4, 50)
-	produce(t, brokers, in, ins)
+	_, brokers := st.Fake(t)
+	in, out, dlq, group := st.Names(t)
+	st.CreateTopics(t, brokers, 4, nil, in)
+	st.CreateTopics(t, brokers, 2, nil, out, dlq)
+	ins := st.IrisInputs(8000, 4, 50)
+	st.Produce(t, brokers, in, ins)
 	o := fakeOptions(brokers, in, out, dlq, group)
 	o.Guarantee = AtLeastOnce
 	stopA := runStream(t, o)
-	waitCommitted(t, brokers, group, in, 2000, 30*time.Second)
+	st.WaitCommitted(t, brokers, group, in, 2000, 30*time.Second)
 	stopB := runStream(t, o)
-	waitCommitted(t, brokers, group, in, 5000, 30*time.Second)
+	st.WaitCommitted(t, brokers, group, in, 5000, 30*time.Second)
 	if err := stopA(); err != nil {
 		t.Error(err)
 	}
-	waitCommitted(t, brokers, group, in, int64(len(ins)), 30*time.Second)
+	st.WaitCommitted(t, brokers, group, in, int64(len(ins)), 30*time.Second)
 	if err := stopB(); err != nil {
 		t.Error(err)
 	}
 	bad := len(ins) / 50
-	outs := readCommitted(t, brokers, out, len(ins)-bad, 20*time.Second)
-	dlqs := readCommitted(t, brokers, dlq, bad, 20*time.Second)
-	res := verify(ins, fakeIris, outs, dlqs)
+	outs := st.ReadCommitted(t, brokers, out, len(ins)-bad, 20*time.Second)
+	dlqs := st.ReadCommitted(t, brokers, dlq, bad, 20*time.Second)
+	res := st.Verify(ins, fakeIris, outs, dlqs)
 	t.Logf("inputs=%d outputs=%d dead-lettered=%d: %s", len(ins), len(outs), len(dlqs), res)
-	if res.missing != 0 || res.extra != 0 || res.wrongValue != 0 || res.withoutReason != 0 {
+	if res.Missing != 0 || res.Extra != 0 || res.WrongValue != 0 || res.WithoutReason != 0 {
 		t.Fatalf("at-least-once lost or garbled records: %s", res)
 	}
 }
@@ -170,11 +172,11 @@ func TestAtLeastOnceFake(t *testing.T) {
 // and returns nil promptly; a restart goes on where it stopped, with no
 // duplicates. It also checks the HTTP endpoints.
 func TestShutdownFake(t *testing.T) {
-	_, brokers := newFake(t)
-	in, out, dlq, group := names(t)
-	createTopics(t, brokers, 2, nil, in, out, dlq)
-	ins := irisInputs(4000, 2, 0)
-	produce(t, brokers, in, ins[:2000])
+	_, brokers := st.Fake(t)
+	in, out, dlq, group := st.Names(t)
+	st.CreateTopics(t, brokers, 2, nil, in, out, dlq)
+	ins := st.IrisInputs(4000, 2, 0)
+	st.Produce(t, brokers, in, ins[:2000])
 	o := fakeOptions(brokers, in, out, dlq, group)
 	o.CommitInterval = time.Hour // commits only by count or at shutdown
 	o.CommitRecords = 10000
@@ -206,7 +208,7 @@ func TestShutdownFake(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 	t.Logf("shutdown took %v", time.Since(t0))
-	if got := waitCommitted(t, brokers, group, in, 2000, 5*time.Second); got != 2000 {
+	if got := st.WaitCommitted(t, brokers, group, in, 2000, 5*time.Second); got != 2000 {
 		t.Fatalf("after shutdown %d offsets committed, want 2000 (the open transactions are finished)", got)
 	}
 	if code := get(t, srv.URL+"/readyz"); code != 503 {
@@ -220,15 +222,15 @@ func TestShutdownFake(t *testing.T) {
 		}
 	}
 
-	produce(t, brokers, in, ins[2000:])
+	st.Produce(t, brokers, in, ins[2000:])
 	o.CommitInterval = 20 * time.Millisecond
 	stop := runStream(t, o)
-	waitCommitted(t, brokers, group, in, int64(len(ins)), 30*time.Second)
+	st.WaitCommitted(t, brokers, group, in, int64(len(ins)), 30*time.Second)
 	if err := stop(); err != nil {
 		t.Error(err)
 	}
-	outs := readCommitted(t, brokers, out, len(ins), 20*time.Second)
-	if res := verify(ins, fakeIris, outs, nil); res != (check{}) {
+	outs := st.ReadCommitted(t, brokers, out, len(ins), 20*time.Second)
+	if res := st.Verify(ins, fakeIris, outs, nil); res != (st.Check{}) {
 		t.Fatalf("after restart: %s", res)
 	}
 }
@@ -238,12 +240,12 @@ func TestShutdownFake(t *testing.T) {
 // retried one per transaction, the refused one goes to the dead-letter
 // topic, and nothing else is lost or doubled.
 func TestRefusedRecordFake(t *testing.T) {
-	c, brokers := newFake(t)
-	in, out, dlq, group := names(t)
-	createTopics(t, brokers, 1, nil, in, out, dlq)
-	ins := irisInputs(3000, 1, 0)
-	ins[1234].value = []byte("9.9,9.9,9.9,9.9") // the record the broker refuses
-	produce(t, brokers, in, ins)
+	c, brokers := st.Fake(t)
+	in, out, dlq, group := st.Names(t)
+	st.CreateTopics(t, brokers, 1, nil, in, out, dlq)
+	ins := st.IrisInputs(3000, 1, 0)
+	ins[1234].Value = []byte("9.9,9.9,9.9,9.9") // the record the broker refuses
+	st.Produce(t, brokers, in, ins)
 	var refused atomic.Int64
 	c.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
@@ -275,22 +277,22 @@ func TestRefusedRecordFake(t *testing.T) {
 		return resp, nil, true
 	})
 	stop := runStream(t, fakeOptions(brokers, in, out, dlq, group))
-	if got := waitCommitted(t, brokers, group, in, int64(len(ins)), 60*time.Second); got != int64(len(ins)) {
+	if got := st.WaitCommitted(t, brokers, group, in, int64(len(ins)), 60*time.Second); got != int64(len(ins)) {
 		t.Fatalf("committed %d of %d", got, len(ins))
 	}
 	if err := stop(); err != nil {
 		t.Error(err)
 	}
-	outs := readCommitted(t, brokers, out, len(ins)-1, 20*time.Second)
-	dlqs := readCommitted(t, brokers, dlq, 1, 10*time.Second)
+	outs := st.ReadCommitted(t, brokers, out, len(ins)-1, 20*time.Second)
+	dlqs := st.ReadCommitted(t, brokers, dlq, 1, 10*time.Second)
 	t.Logf("refused produce requests: %d, outputs %d, dead letters %d", refused.Load(), len(outs), len(dlqs))
-	if len(dlqs) != 1 || dlqs[0].key != "0:1234" || dlqs[0].headers[HeaderErrorClass] != ClassQuarantined ||
-		!strings.Contains(dlqs[0].headers[HeaderErrorReason], "too large") {
+	if len(dlqs) != 1 || dlqs[0].Key != "0:1234" || dlqs[0].Headers[HeaderErrorClass] != ClassQuarantined ||
+		!strings.Contains(dlqs[0].Headers[HeaderErrorReason], "too large") {
 		t.Fatalf("dead letters: %+v", dlqs)
 	}
 	seen := map[string]int{}
 	for _, o := range outs {
-		seen[o.key]++
+		seen[o.Key]++
 	}
 	if len(outs) != len(ins)-1 || len(seen) != len(ins)-1 {
 		t.Fatalf("%d outputs, %d distinct, want %d", len(outs), len(seen), len(ins)-1)

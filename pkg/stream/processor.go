@@ -12,9 +12,25 @@ import (
 // A non-nil error rejects the record: the stream sends the input to the
 // dead-letter topic with err.Error() as the reason and goes on. A panic is
 // treated the same way. The stream calls Process from one goroutine per
-// owned input partition, so it must be safe for concurrent use.
+// owned input partition: it must be safe for concurrent use, or implement
+// Cloner.
 type Processor interface {
 	Process(dst, value []byte) ([]byte, error)
+}
+
+// Cloner is implemented by processors that are not safe for concurrent use
+// (a scorer with its own row buffers): each partition worker calls Clone
+// once per model and uses its clone from one goroutine only.
+type Cloner interface {
+	Clone() Processor
+}
+
+// forWorker returns the processor one worker goroutine may use.
+func forWorker(p Processor) Processor {
+	if c, ok := p.(Cloner); ok {
+		return c.Clone()
+	}
+	return p
 }
 
 // ProcessorFunc adapts a function to Processor.

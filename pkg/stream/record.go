@@ -54,12 +54,12 @@ type limits struct {
 type step struct {
 	outTopic, dlqTopic string
 	lim                limits
-	model              *Model
+	proc               Processor             // the model's processor, this worker's own
 	headers            []sarama.RecordHeader // model headers, shared and read-only
 }
 
 func newStep(outTopic, dlqTopic string, lim limits, m *Model) *step {
-	s := &step{outTopic: outTopic, dlqTopic: dlqTopic, lim: lim, model: m}
+	s := &step{outTopic: outTopic, dlqTopic: dlqTopic, lim: lim, proc: forWorker(m.Processor)}
 	if m.Name != "" {
 		s.headers = append(s.headers, sarama.RecordHeader{Key: []byte(HeaderModelName), Value: []byte(m.Name)})
 	}
@@ -92,7 +92,7 @@ func (s *step) apply(arena []byte, in *sarama.ConsumerMessage, quarantine string
 			fmt.Sprintf("null key: output topic %s is compacted", s.outTopic)), arena
 	}
 	start := len(arena)
-	out, err := process(s.model.Processor, arena, in.Value)
+	out, err := process(s.proc, arena, in.Value)
 	if err != nil {
 		class := ClassRejected
 		var pe *panicError

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/irisctl/irisctl/pkg/cli/consume"
 	"github.com/irisctl/irisctl/pkg/cli/iostreams"
@@ -495,4 +496,49 @@ func TestKcatInteropSecureBroker(t *testing.T) {
 		t.Skipf("kcat's librdkafka < 2.6.1 cannot do SCRAM with Kafka %s", v)
 	}
 	kcatInterop(t, b)
+}
+
+// The connection flags come from IRISCTL_* variables too, and the SASL
+// password from IRISCTL_SASL_PASSWORD, which is never printed.
+func TestConnectionFromEnvironment(t *testing.T) {
+	_, b := connecttest.Fake(t, kfake.EnableSASL(), kfake.Superuser("PLAIN", "alice", "env-secret-pw"))
+	t.Setenv("IRISCTL_BROKERS", b.Brokers)
+	t.Setenv("IRISCTL_SASL_MECHANISM", "plain")
+	t.Setenv("IRISCTL_SASL_USER", "alice")
+	t.Setenv("IRISCTL_SASL_PASSWORD", "env-secret-pw")
+	topic := connecttest.Topic(t, "env")
+	must(t, run(t, "", "topics", "create", topic, "--partitions", "1"), "topics create")
+	must(t, run(t, "", "produce", "-t", topic, "--count", "5"), "produce")
+	if got := lines(must(t, run(t, "", "consume", "-t", topic, "--from-beginning", "-e"), "consume").out); len(got) != 5 {
+		t.Errorf("consumed %d, want 5", len(got))
+	}
+	t.Setenv("IRISCTL_SASL_PASSWORD", "wrong-env-pw")
+	r := run(t, "", "consume", "-t", topic, "-e")
+	if r.code != 1 || !strings.Contains(r.errOut, "SASL PLAIN authentication as user \"alice\" failed at "+b.Brokers) || strings.Contains(r.errOut, "wrong-env-pw") {
+		t.Errorf("wrong password: exit %d, stderr %q", r.code, r.errOut)
+	}
+}
+
+// Progress goes to stderr only when it is a terminal.
+func TestProduceProgressOnlyOnTTY(t *testing.T) {
+	_, b := connecttest.Fake(t)
+	topic := connecttest.Topic(t, "tty")
+	createTopic(t, b, topic, 1)
+	for _, tty := range []bool{false, true} {
+		ios, _, out, errOut := iostreams.Test()
+		ios.StderrTTY = tty
+		args := append([]string{"produce", "-t", topic, "--rate", "25", "--count", "18"}, b.Args()...)
+		if code := root.Run(context.Background(), ios, args); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if out.Len() != 0 {
+			t.Errorf("stdout %q", out)
+		}
+		if got := strings.Contains(errOut.String(), "\r\033[K"); got != tty {
+			t.Errorf("tty=%v: progress shown=%v; stderr %q", tty, got, errOut)
+		}
+		if n, _, _ := produced(t, errOut.String()); n != 18 {
+			t.Errorf("produced %d", n)
+		}
+	}
 }

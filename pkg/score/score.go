@@ -67,6 +67,15 @@ type Scorer struct {
 	layout map[int]*layout
 	byHdr  *layout
 	cur    *layout
+
+	last *layout  // the positional layout used last
+	fbuf [][]byte // ScoreLine's fields, reused
+	vals [][]byte // the fields of the last record scored, per s.cur.fields
+	js   *jsonState
+	// inJSON tells that the last record was a JSON object (vals are then
+	// raw JSON tokens, strings decoded).
+	inJSON  bool
+	outputs []string // Outputs, once worked out
 }
 
 // layout is a compiled program for one way of laying out input fields.
@@ -244,37 +253,50 @@ const maxFields = 1 << 16
 // ScoreLine parses and scores one CSV record (without its newline). After
 // a nil error, Result reads the outputs.
 func (s *Scorer) ScoreLine(line []byte) error {
-	line = bytes.TrimSuffix(line, []byte{'\r'})
-	if len(bytes.TrimSpace(line)) == 0 {
-		return &RecordError{Msg: "empty record"}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
 	}
-	var fields [][]byte
-	var arr [16][]byte
-	if bytes.IndexByte(line, '"') >= 0 {
-		r := csv.NewReader(bytes.NewReader(line))
-		r.FieldsPerRecord = -1
-		rec, err := r.Read()
-		if err != nil {
-			return &RecordError{Msg: "malformed CSV: " + err.Error()}
-		}
-		for _, f := range rec {
-			fields = append(fields, []byte(f))
-		}
-	} else {
-		fields = arr[:0]
-		for {
-			i := bytes.IndexByte(line, ',')
-			if i < 0 {
-				fields = append(fields, line)
-				break
-			}
-			fields = append(fields, line[:i])
-			line = line[i+1:]
-			if len(fields) > maxFields {
+	// One pass splits at commas; a quote anywhere hands the record to the
+	// full CSV reader instead.
+	fields := s.fbuf[:0]
+	start := 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case ',':
+			if len(fields) >= maxFields {
 				return &RecordError{Msg: fmt.Sprintf("more than %d fields", maxFields)}
 			}
+			fields = append(fields, line[start:i])
+			start = i + 1
+		case '"':
+			return s.scoreQuoted(line)
 		}
 	}
+	if len(fields) == 0 && len(bytes.TrimSpace(line)) == 0 {
+		return &RecordError{Msg: "empty record"}
+	}
+	fields = append(fields, line[start:])
+	s.fbuf = fields
+	return s.ScoreFields(fields)
+}
+
+// scoreQuoted scores a record that has quoted fields.
+func (s *Scorer) scoreQuoted(line []byte) error {
+	r := csv.NewReader(bytes.NewReader(line))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = false
+	rec, err := r.Read()
+	if err != nil {
+		return &RecordError{Msg: "malformed CSV: " + err.Error()}
+	}
+	if len(rec) > maxFields+1 {
+		return &RecordError{Msg: fmt.Sprintf("more than %d fields", maxFields)}
+	}
+	fields := s.fbuf[:0]
+	for _, f := range rec {
+		fields = append(fields, []byte(f))
+	}
+	s.fbuf = fields
 	return s.ScoreFields(fields)
 }
 
@@ -283,12 +305,19 @@ func (s *Scorer) ScoreLine(line []byte) error {
 func (s *Scorer) ScoreFields(fields [][]byte) error {
 	l := s.byHdr
 	if l == nil {
-		l = s.layout[len(fields)]
+		if l = s.last; l == nil || len(l.fields) != len(fields) {
+			l = s.layout[len(fields)]
+			if l != nil {
+				s.last = l
+			}
+		}
 	}
 	if l == nil || len(fields) != len(l.fields) {
 		return &RecordError{Msg: s.countMsg(len(fields))}
 	}
 	s.cur = l
+	s.vals = fields
+	s.inJSON = false
 	for i, f := range l.fields {
 		if f.skip {
 			continue
@@ -307,6 +336,11 @@ func (s *Scorer) ScoreFields(fields [][]byte) error {
 			return &RecordError{Field: i + 1, Column: f.name, Msg: "vector inputs are not supported in CSV"}
 		}
 	}
+	return s.run(l)
+}
+
+// run runs l's program on the values set in its row.
+func (s *Scorer) run(l *layout) error {
 	if err := l.prog.Run(l.row); err != nil {
 		if errors.Is(err, mleap.ErrRowSkipped) {
 			return err
@@ -342,6 +376,9 @@ func (s *Scorer) countMsg(n int) string {
 // for ordinary input, refusing NaN and infinities, which Spark's
 // VectorAssembler rejects.
 func parseNumber(b []byte) (float64, error) {
+	if v, ok := parseSimple(b); ok {
+		return v, nil
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return 0, errors.New("empty, want a number")
@@ -367,7 +404,9 @@ func (s *Scorer) AppendScored(dst, line []byte) ([]byte, error) {
 	if err := s.ScoreLine(line); err != nil {
 		return dst, err
 	}
-	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
 	dst = append(dst, line...)
 	dst = append(dst, ',')
 	return s.AppendLabel(dst), nil

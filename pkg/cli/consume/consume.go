@@ -271,11 +271,20 @@ func (o *Options) Run(ctx context.Context) error {
 			w.Flush()
 			fmt.Fprintf(o.IO.ErrOut, "irisctl: warning: %v\n", e)
 		case m := <-msgs:
+			st := state[m.Partition]
+			if o.ExitAtEnd && m.Offset >= st.end {
+				// Written after we started: past the end -e stops at.
+				st.done = true
+				if allDone() {
+					summary("")
+					return nil
+				}
+				continue
+			}
 			if err := o.print(w, m); err != nil {
 				return fmt.Errorf("writing to stdout: %w", err)
 			}
 			count++
-			st := state[m.Partition]
 			st.next, st.last = m.Offset+1, time.Now()
 			if o.MaxMessages > 0 && count >= o.MaxMessages {
 				summary("")

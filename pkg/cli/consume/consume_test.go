@@ -542,3 +542,21 @@ func TestProduceProgressOnlyOnTTY(t *testing.T) {
 		}
 	}
 }
+
+// -e stops at the end each partition had at the start, even while a
+// producer keeps writing.
+func TestConsumeExitAtEndWhileProducing(t *testing.T) {
+	_, b := connecttest.Fake(t)
+	topic := connecttest.Topic(t, "live")
+	createTopic(t, b, topic, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result)
+	go func() { done <- runCtx(ctx, "", append([]string{"produce", "-t", topic, "--loop", "--rate", "500"}, b.Args()...)...) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(400 * time.Millisecond)
+	start := time.Now()
+	r := must(t, run(t, "", append([]string{"consume", "-t", topic, "--from-beginning", "-e"}, b.Args()...)...), "consume")
+	if n := len(lines(r.out)); n < 50 || time.Since(start) > 10*time.Second {
+		t.Errorf("consumed %d records in %s", n, time.Since(start))
+	}
+}

@@ -551,7 +551,9 @@ func TestConsumeExitAtEndWhileProducing(t *testing.T) {
 	createTopic(t, b, topic, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result)
-	go func() { done <- runCtx(ctx, "", append([]string{"produce", "-t", topic, "--loop", "--rate", "500"}, b.Args()...)...) }()
+	go func() {
+		done <- runCtx(ctx, "", append([]string{"produce", "-t", topic, "--loop", "--rate", "500"}, b.Args()...)...)
+	}()
 	defer func() { cancel(); <-done }()
 	time.Sleep(400 * time.Millisecond)
 	start := time.Now()

@@ -1,6 +1,4 @@
 package root
 
-// Each command package is added here, one line each.
-func init() {
-	subcommands = append(subcommands)
-}
+// Each command package registers itself in its own file here,
+// commands_<noun>.go, with an init that appends to subcommands.

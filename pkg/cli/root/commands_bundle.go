@@ -1,0 +1,5 @@
+package root
+
+import "github.com/irisctl/irisctl/pkg/cli/bundle"
+
+func init() { subcommands = append(subcommands, bundle.NewCmdBundle) }

@@ -411,9 +411,14 @@ func (s *Stream) newGroup(ctx context.Context) (sarama.ConsumerGroup, error) {
 	return g, err
 }
 
+// topicWait is how long a missing topic is waited for at start.
+const topicWait = 20 * time.Second
+
 // checkTopics makes sure the topics exist and reads the size limit and the
 // cleanup policy of the ones written to.
 func (s *Stream) checkTopics(ctx context.Context) error {
+	// a topic created a moment ago may not be known to every broker yet
+	missingSince := time.Time{}
 	return retry(ctx, s.log, "reading the topics' configuration", func() (bool, error) {
 		admin, err := sarama.NewClusterAdmin(s.opts.Brokers, s.clientConfig())
 		if err != nil {
@@ -431,7 +436,10 @@ func (s *Stream) checkTopics(ctx context.Context) error {
 		for _, m := range metas {
 			switch {
 			case errors.Is(m.Err, sarama.ErrUnknownTopicOrPartition):
-				return true, fmt.Errorf("topic %s does not exist", m.Name)
+				if missingSince.IsZero() {
+					missingSince = time.Now()
+				}
+				return time.Since(missingSince) > topicWait, fmt.Errorf("topic %s does not exist", m.Name)
 			case m.Err != sarama.ErrNoError:
 				return false, fmt.Errorf("topic %s: %w", m.Name, m.Err)
 			}

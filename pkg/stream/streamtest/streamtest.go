@@ -193,8 +193,15 @@ type Output struct {
 // timeout.
 func ReadCommitted(t testing.TB, brokers []string, topic string, want int, timeout time.Duration) []Output {
 	t.Helper()
+	return Read(t, brokers, topic, sarama.ReadCommitted, want, timeout)
+}
+
+// Read reads the whole topic with the given isolation level, like
+// ReadCommitted.
+func Read(t testing.TB, brokers []string, topic string, isolation sarama.IsolationLevel, want int, timeout time.Duration) []Output {
+	t.Helper()
 	c := Config()
-	c.Consumer.IsolationLevel = sarama.ReadCommitted
+	c.Consumer.IsolationLevel = isolation
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
 	c.Consumer.Fetch.Default = 4 << 20
 	c.ChannelBufferSize = 4096

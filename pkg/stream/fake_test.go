@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -326,4 +327,84 @@ func getBody(t *testing.T, url string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestReloadAndChallengerFake: a new model takes over between transactions
+// (outputs name it in their headers), a failed reload keeps the old one and
+// is counted, and a challenger's outputs go to their own topic in the same
+// transactions, with agreement counted.
+func TestReloadAndChallengerFake(t *testing.T) {
+	_, brokers := st.Fake(t)
+	in, out, dlq, group := st.Names(t)
+	chal := in + "-challenger"
+	st.CreateTopics(t, brokers, 2, nil, in, out, dlq, chal)
+	// the challenger says "setosa" for everything: it agrees on setosas only
+	setosa := ProcessorFunc(func(dst, v []byte) ([]byte, error) {
+		if _, err := fakeIris(nil, v); err != nil {
+			return dst, err
+		}
+		return append(append(dst, v...), ",Iris-setosa"...), nil
+	})
+	o := fakeOptions(brokers, in, out, dlq, group)
+	o.Challenger = &Model{Processor: setosa, Name: "challenger", UID: "c1"}
+	o.ChallengerTopic = chal
+	o.Logger = testLogger()
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	ins := st.IrisInputs(3000, 2, 0)
+	st.Produce(t, brokers, in, ins[:1500])
+	st.WaitCommitted(t, brokers, group, in, 1500, 20*time.Second)
+	if err := s.Reload(func() (Model, error) { return Model{}, errors.New("bundle is corrupt") }); err == nil {
+		t.Error("a failed reload returned nil")
+	}
+	if err := s.Reload(func() (Model, error) {
+		return Model{Processor: fakeIris, Name: "iris-fake", UID: "u2"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Produce(t, brokers, in, ins[1500:])
+	st.WaitCommitted(t, brokers, group, in, 3000, 20*time.Second)
+
+	outs := st.ReadCommitted(t, brokers, out, 3000, 20*time.Second)
+	if res := st.Verify(ins, fakeIris, outs, nil); res != (st.Check{}) {
+		t.Fatalf("outputs: %s", res)
+	}
+	uids := map[string]int{}
+	for _, o := range outs {
+		uids[o.Headers[HeaderModelUID]]++
+	}
+	if uids["u1"] != 1500 || uids["u2"] != 1500 {
+		t.Errorf("outputs by model uid: %v, want 1500 each side of the reload", uids)
+	}
+	chals := st.ReadCommitted(t, brokers, chal, 3000, 20*time.Second)
+	if res := st.Verify(ins, setosa, chals, nil); res != (st.Check{}) || chals[0].Headers[HeaderModelName] != "challenger" {
+		t.Fatalf("challenger outputs: %s %v", res, chals[0].Headers)
+	}
+	body := metricsText(t, s)
+	for _, want := range []string{
+		`irisctl_stream_model_reloads_total{result="failed"} 1`, `irisctl_stream_model_reloads_total{result="ok"} 1`,
+		`irisctl_stream_model_info{name="iris-fake",uid="u2"} 1`, `irisctl_stream_challenger_records_out_total 3000`,
+		`irisctl_stream_challenger_agreement_total{result="agree"} 1000`, `irisctl_stream_challenger_agreement_total{result="disagree"} 2000`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(body, `uid="u1"} 1`) {
+		t.Error("the old model is still in model_info")
+	}
+}
+
+func metricsText(t *testing.T, s *Stream) string {
+	t.Helper()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	return getBody(t, srv.URL+"/metrics")
 }

@@ -249,6 +249,9 @@ func (b *Batch) runParallel(ctx context.Context, cr *chunkReader, w io.Writer) (
 // score scores the lines of c with s.
 func (b *Batch) score(s *Scorer, c *chunk) {
 	data, line := c.data, c.first
+	if want := len(data) + len(data)/2 + 4096; cap(c.out) < want {
+		c.out = make([]byte, 0, want) // the seed format adds a label to each line
+	}
 	out := c.out[:0]
 	c.lines, c.scored, c.filtered, c.errs, c.stop = 0, 0, 0, c.errs[:0], false
 	for len(data) > 0 {

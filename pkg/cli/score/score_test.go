@@ -50,7 +50,7 @@ func run(t *testing.T, stdin string, args ...string) result {
 	return r
 }
 
-func readFile(t *testing.T, parts ...string) string {
+func readFile(t testing.TB, parts ...string) string {
 	t.Helper()
 	b, err := os.ReadFile(repoPath(parts...))
 	if err != nil {

@@ -20,8 +20,9 @@ type GraphOptions struct {
 	IO *iostreams.IOStreams
 	source
 
-	Tree  int    // -1: the pipeline; else this tree of the tree stage
-	Stage string // the tree stage, by name ("" = the first)
+	DrawTree bool   // draw one tree rather than the pipeline
+	Tree     int    // which tree of the tree stage, from 0
+	Stage    string // the tree stage, by name ("" = the first)
 }
 
 // NewCmdGraph builds `bundle graph`; runF replaces the run step in tests.
@@ -48,11 +49,9 @@ Render with Graphviz, e.g. dot -Tsvg.`,
 			if err := o.take(args); err != nil {
 				return err
 			}
-			if o.Tree < -1 {
-				return cmdutil.FlagErrorf("--tree %d: want 0 or more", o.Tree)
-			}
-			if o.Stage != "" && o.Tree < 0 {
-				return cmdutil.FlagErrorf("--stage goes with --tree")
+			o.DrawTree = c.Flags().Changed("tree")
+			if err := o.check(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(o)
@@ -65,15 +64,25 @@ Render with Graphviz, e.g. dot -Tsvg.`,
 		},
 	}
 	o.addFlag(cmd)
-	cmd.Flags().IntVar(&o.Tree, "tree", -1, "draw tree `N` (0-based) of the tree stage instead of the pipeline")
+	cmd.Flags().IntVar(&o.Tree, "tree", 0, "draw tree `N` (from 0) of the tree stage instead of the pipeline")
 	cmd.Flags().StringVar(&o.Stage, "stage", "", "the tree stage `NAME` for --tree (default: the first)")
 	return cmd
+}
+
+func (o *GraphOptions) check() error {
+	if o.DrawTree && o.Tree < 0 {
+		return cmdutil.FlagErrorf("--tree %d: want 0 or more", o.Tree)
+	}
+	if o.Stage != "" && !o.DrawTree {
+		return cmdutil.FlagErrorf("--stage goes with --tree")
+	}
+	return nil
 }
 
 func (o *GraphOptions) write(b *bundle.Bundle, m *mleap.Model) error {
 	w := bufio.NewWriter(o.IO.Out)
 	var err error
-	if o.Tree < 0 {
+	if !o.DrawTree {
 		err = PipelineDOT(w, m)
 	} else {
 		err = o.treeDOT(w, b, m)

@@ -80,7 +80,7 @@ type OutputCol struct {
 
 // NewCmdInspect builds `bundle inspect`; runF replaces the run step in tests.
 func NewCmdInspect(ios *iostreams.IOStreams, runF func(*InspectOptions) error) *cobra.Command {
-	o := &InspectOptions{IO: ios, Graphs: GraphOptions{IO: ios, Tree: -1}}
+	o := &InspectOptions{IO: ios, Graphs: GraphOptions{IO: ios}}
 	cmd := &cobra.Command{
 		Use:   "inspect {PATH | --builtin}",
 		Short: "Show a bundle's metadata, stages, input schema and orphan nodes",
@@ -116,6 +116,10 @@ prints Graphviz DOT instead, as "irisctl bundle graph" does.`,
 			if o.Graph && c.Flags().Changed("output") {
 				return cmdutil.FlagErrorf("--graph prints DOT; --output does not apply")
 			}
+			o.Graphs.DrawTree = c.Flags().Changed("tree")
+			if err := o.Graphs.check(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(o)
 			}
@@ -126,7 +130,7 @@ prints Graphviz DOT instead, as "irisctl bundle graph" does.`,
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	fs.BoolVar(&o.Graph, "graph", false, "print the pipeline (or with --tree, one tree) as Graphviz DOT")
-	fs.IntVar(&o.Graphs.Tree, "tree", -1, "with --graph: draw tree `N` (0-based) of the tree stage")
+	fs.IntVar(&o.Graphs.Tree, "tree", 0, "with --graph: draw tree `N` (from 0) of the tree stage")
 	fs.StringVar(&o.Graphs.Stage, "stage", "", "with --graph --tree: the tree stage `NAME` (default: the first)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

@@ -110,13 +110,13 @@ On a file, progress is shown on stderr when it is a terminal.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&o.Bundle, "bundle", "b", "", "MLeap bundle `PATH` (directory or .zip); default: the built-in iris model")
-	fs.StringVarP(&o.InputFormat, "input-format", "f", "auto", "input format: auto, csv or jsonl")
+	fs.StringVar(&o.InputFormat, "input-format", "auto", "input format: auto, csv or jsonl")
 	fs.StringVarP(&o.Output, "output", "o", "", "output format: csv, json or table (default csv for CSV input, json for JSON lines)")
 	fs.StringSliceVar(&o.Fields, "fields", nil, "further output `columns`, comma-separated (e.g. probability,rawPrediction,prediction)")
 	fs.BoolVar(&o.Header, "header", false, "the first CSV line is a header")
 	fs.BoolVar(&o.NoHeader, "no-header", false, "the first CSV line is data, not a header")
 	fs.BoolVar(&o.SkipInvalid, "skip-invalid", false, "report records that cannot be scored and go on")
-	fs.IntVarP(&o.Parallel, "parallel", "p", runtime.GOMAXPROCS(0), "number of scoring goroutines (output order is kept)")
+	fs.IntVarP(&o.Parallel, "parallel", "p", 0, "number of scoring goroutines; the output keeps the input order (default: all CPUs, GOMAXPROCS)")
 	fs.IntVar(&o.ChunkSize, "chunk-size", score.DefaultChunkSize, "bytes read and scored as one block")
 	_ = fs.MarkHidden("chunk-size")
 
@@ -156,8 +156,11 @@ func (o *Options) validate() error {
 	if o.InputFormat == "jsonl" && (o.Header || o.NoHeader) {
 		return cmdutil.FlagErrorf("--header and --no-header are for CSV input")
 	}
-	if o.Parallel < 1 {
-		return cmdutil.FlagErrorf("--parallel %d: want 1 or more", o.Parallel)
+	if o.Parallel < 0 {
+		return cmdutil.FlagErrorf("--parallel %d: want 1 or more (0: all CPUs)", o.Parallel)
+	}
+	if o.Parallel == 0 {
+		o.Parallel = runtime.GOMAXPROCS(0)
 	}
 	if o.ChunkSize < 1 {
 		return cmdutil.FlagErrorf("--chunk-size %d: want 1 or more", o.ChunkSize)

@@ -401,7 +401,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--input-format", "xml"}, `--input-format "xml"`},
 		{[]string{"--header", "--no-header"}, "contradict"},
 		{[]string{"--input-format", "jsonl", "--header"}, "are for CSV input"},
-		{[]string{"--parallel", "0"}, "--parallel 0: want 1 or more"},
+		{[]string{"--parallel", "-1"}, "--parallel -1: want 1 or more"},
 		{[]string{"--fields", "nope"}, `--fields: the model has no output column "nope" (it writes indexedLabel, features, rawPrediction, probability, prediction, predictedLabel)`},
 		{[]string{"--fields", ","}, "empty column name"},
 		{[]string{"a.csv", "b.csv"}, "one input at a time (got 2 files)"},
@@ -557,7 +557,7 @@ func TestNeverPanics(t *testing.T) {
 		for k := r.Intn(60); k >= 0; k-- {
 			in.WriteString(pieces[r.Intn(len(pieces))])
 		}
-		for _, args := range [][]string{{"score"}, {"score", "--skip-invalid", "-o", "json"}, {"score", "-f", "jsonl", "--skip-invalid", "-o", "table"}, {"score", "-f", "csv", "--skip-invalid", "-o", "csv", "--parallel", "2", "--chunk-size", "3"}} {
+		for _, args := range [][]string{{"score"}, {"score", "--skip-invalid", "-o", "json"}, {"score", "--input-format", "jsonl", "--skip-invalid", "-o", "table"}, {"score", "--input-format", "csv", "--skip-invalid", "-o", "csv", "--parallel", "2", "--chunk-size", "3"}} {
 			res := run(t, in.String(), args...)
 			if res.code != 0 && res.code != 1 {
 				t.Errorf("%v on %q: exit %d %s", args, in.String(), res.code, res.errOut)

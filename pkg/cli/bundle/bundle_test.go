@@ -191,7 +191,6 @@ func TestBundleErrors(t *testing.T) {
 		{[]string{"bundle", "inspect", seed, seed}, 2, "one bundle at a time"},
 		{[]string{"bundle", "inspect", seed, "-o", "yaml"}, 2, `--output "yaml"`},
 		{[]string{"bundle", "inspect", seed, "--tree", "1"}, 2, "--tree and --stage go with --graph"},
-		{[]string{"bundle", "inspect", seed, "--graph", "-o", "json"}, 2, "--output does not apply"},
 		{[]string{"bundle", "inspect", "/no/such/bundle"}, 1, "no such file or directory"},
 		{[]string{"bundle", "inspect", notBundle}, 1, "this is not an MLeap bundle"},
 		{[]string{"bundle", "inspect", garbage}, 1, "model.zip"},

@@ -98,7 +98,8 @@ func NewCmdInspect(ios *iostreams.IOStreams, runF func(*InspectOptions) error) *
   left over from earlier saves; they are ignored).
 
 --output json prints the same as one JSON object for scripts. --graph
-prints Graphviz DOT instead, as "irisctl bundle graph" does.`,
+prints Graphviz DOT instead, as "irisctl bundle graph" does (--output
+does not apply to it).`,
 		Example: `  irisctl bundle inspect ../shared/reference/seed-iris-bundle
   irisctl bundle inspect --builtin
   irisctl bundle inspect model.zip -o json | jq '.input_schema[] | select(.required) | .name'
@@ -112,9 +113,6 @@ prints Graphviz DOT instead, as "irisctl bundle graph" does.`,
 			}
 			if !o.Graph && (c.Flags().Changed("tree") || c.Flags().Changed("stage")) {
 				return cmdutil.FlagErrorf("--tree and --stage go with --graph")
-			}
-			if o.Graph && c.Flags().Changed("output") {
-				return cmdutil.FlagErrorf("--graph prints DOT; --output does not apply")
 			}
 			o.Graphs.DrawTree = c.Flags().Changed("tree")
 			if err := o.Graphs.check(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/irisctl/irisctl/pkg/cli/cmdutil"
 	"github.com/irisctl/irisctl/pkg/cli/iostreams"
@@ -380,7 +381,8 @@ func writeCells(w io.Writer, cells []byte) error {
 	return cmdutil.WriteTable(w, rows[0], rows[1:])
 }
 
-// progress shows how far a file has been scored, on a terminal's stderr.
+// progress shows how far a file has been scored on stderr, when that is
+// a terminal and stdout is not.
 type progress struct {
 	io    *iostreams.IOStreams
 	name  string
@@ -393,6 +395,9 @@ type progress struct {
 func newProgress(ios *iostreams.IOStreams, name string, size int64) *progress {
 	if !ios.StderrTTY {
 		return nil
+	}
+	if f, ok := ios.Out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return nil // the records themselves show the progress, and would mix with it
 	}
 	return &progress{io: ios, name: name, size: size, start: time.Now()}
 }

@@ -240,7 +240,14 @@ func (s *Scorer) OutputHeader(in InputFormat, out OutputFormat, inHeader []byte)
 
 // appendCSVField writes b as one CSV field, quoted when it must be.
 func appendCSVField(dst, b []byte) []byte {
-	if bytes.IndexAny(b, ",\"\r\n") < 0 && (len(b) == 0 || (b[0] != ' ' && b[0] != '\t')) {
+	plain := len(b) == 0 || (b[0] != ' ' && b[0] != '\t')
+	for _, c := range b {
+		if c == ',' || c == '"' || c == '\r' || c == '\n' {
+			plain = false
+			break
+		}
+	}
+	if plain {
 		return append(dst, b...)
 	}
 	dst = append(dst, '"')

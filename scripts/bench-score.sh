@@ -19,7 +19,8 @@
 # oracle's own rows_per_sec for one round after W warm-up rounds in the same
 # JVM (start-up, bundle loading and warm-up not counted). At the end it
 # prints the median rows/s of each and the ratios, with the load average
-# before and after. Needs Go; the JVM side needs Java 17 and Maven
+# before and after, and irisctl's rows per CPU-second (user + system time,
+# when /usr/bin/time is there), which a busy machine disturbs less. Needs Go; the JVM side needs Java 17 and Maven
 # (scripts/mleap-oracle.sh builds the oracle on first use), or --no-jvm.
 set -euo pipefail
 
@@ -73,19 +74,27 @@ b=$("$irisctl" score --bundle "$bundle" --parallel 2 "$input" | cksum)
 [[ "$a" == "$b" ]] || { echo "bench-score.sh: --parallel 1 and 2 outputs differ" >&2; exit 1; }
 
 now_ns() { date +%s%N; }
-# irisctl_rate P: rows/s of one irisctl run with --parallel P.
+# irisctl_rate P: rows/s of one irisctl run with --parallel P (wall clock);
+# rows per CPU-second (user + system) is appended to $work/cpuP.
 irisctl_rate() {
   local t0 t1
   t0=$(now_ns)
-  "$irisctl" score --bundle "$bundle" --parallel "$1" "$input" > /dev/null
+  if [[ -n "$timecmd" ]]; then
+    "$timecmd" -f '%U %S' -o "$work/time" "$irisctl" score --bundle "$bundle" --parallel "$1" "$input" > /dev/null
+    awk -v n="$nrows" '{ printf "%.0f\n", n / ($1 + $2) }' "$work/time" >> "$work/cpu$1"
+  else
+    "$irisctl" score --bundle "$bundle" --parallel "$1" "$input" > /dev/null
+  fi
   t1=$(now_ns)
   awk -v n="$nrows" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }'
 }
+timecmd=""
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%U' -o /dev/null true 2>/dev/null; then timecmd=/usr/bin/time; fi
 jvm_rate() {
   "$repo/scripts/mleap-oracle.sh" bench --bundle "$bundle" --input "$input" --rounds 1 --warmup "$warmup" 2>"$work/jvm.log" |
     sed -n 's/.*"rows_per_sec":\([0-9.]*\).*/\1/p' | tail -1
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f\n", m }'; }
 fmt() { if [[ "$1" == "-" ]]; then echo -; else awk -v x="$1" 'BEGIN { printf "%.0f", x }'; fi; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)
@@ -93,7 +102,7 @@ echo "input: $input ($nrows rows, $(wc -c < "$input") bytes); bundle: $bundle; $
 echo "warming up irisctl ..." >&2
 irisctl_rate 1 > /dev/null
 
-: > "$work/p1"; : > "$work/p2"; : > "$work/jvm"
+: > "$work/p1"; : > "$work/p2"; : > "$work/jvm"; : > "$work/cpu1"; : > "$work/cpu2"
 printf '%-7s %16s %16s %16s\n' round "irisctl -p1" "irisctl -p2" "MLeap JVM"
 for ((r = 1; r <= rounds; r++)); do
   p1=$(irisctl_rate 1); echo "$p1" >> "$work/p1"
@@ -124,4 +133,7 @@ else
   echo
 fi
 awk -v a="$m1" -v b="$m2" 'BEGIN { printf "--parallel 2 / --parallel 1: %.2fx\n", b / a }'
+if [[ -s "$work/cpu1" ]]; then
+  echo "irisctl rows per CPU-second (user+system, less sensitive to load), median: --parallel 1 $(median < "$work/cpu1"), --parallel 2 $(median < "$work/cpu2")"
+fi
 echo "rows/s over $rounds rounds of $nrows rows; load average (1, 5, 15 min) before: $load_before, after: $load_after"

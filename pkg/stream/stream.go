@@ -61,7 +61,7 @@ func ParseGuarantee(s string) (Guarantee, error) {
 // Defaults of Options.
 const (
 	DefaultCommitInterval  = 100 * time.Millisecond
-	DefaultCommitRecords   = 2000
+	DefaultCommitRecords   = 10000
 	DefaultMaxRecordBytes  = 1 << 20
 	DefaultSessionTimeout  = 10 * time.Second
 	DefaultShutdownTimeout = 30 * time.Second

@@ -411,7 +411,7 @@ func (w *worker) stop() error {
 	if !w.inTxn {
 		return errSessionDone
 	}
-	if !w.dirty && w.n > 0 && (!w.eos || w.s.stopping.Load()) {
+	if !w.dirty && w.n > 0 && (!w.eos || w.s.stopping()) {
 		if err := w.commit(); err != nil {
 			return w.fail(err)
 		}

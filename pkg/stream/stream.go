@@ -122,7 +122,7 @@ type Stream struct {
 
 	model      atomic.Pointer[Model]
 	ready      atomic.Bool
-	stopping   atomic.Bool
+	runCtx     context.Context // Run's context: once it is done, the instance is stopping
 	txnTimeout time.Duration
 
 	mu         sync.Mutex
@@ -206,6 +206,11 @@ func New(o Options) (*Stream, error) {
 	s.metrics.setModel(nil, &m)
 	return s, nil
 }
+
+// stopping reports whether Run's context is done. A session's context is
+// a child of it, so a claim that sees its session end can tell a shutdown
+// (finish the transaction) from a rebalance (abort it).
+func (s *Stream) stopping() bool { return s.runCtx != nil && s.runCtx.Err() != nil }
 
 // Metrics returns the stream's metrics.
 func (s *Stream) Metrics() *Metrics { return s.metrics }
@@ -308,6 +313,7 @@ func (s *Stream) producerConfig(txnID string, srcPartition int32) *sarama.Config
 // if that takes longer than the shutdown timeout or the setup fails for a
 // reason that waiting cannot fix (a missing topic).
 func (s *Stream) Run(ctx context.Context) error {
+	s.runCtx = ctx
 	if err := s.checkTopics(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -361,7 +367,6 @@ func (s *Stream) Run(ctx context.Context) error {
 	}()
 
 	<-ctx.Done()
-	s.stopping.Store(true)
 	s.log.Info("stopping: finishing open transactions and leaving the group",
 		"timeout", s.opts.ShutdownTimeout.String())
 	deadline := time.NewTimer(s.opts.ShutdownTimeout)
@@ -453,7 +458,11 @@ func (s *Stream) checkTopics(ctx context.Context) error {
 			entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: t.name,
 				ConfigNames: []string{"max.message.bytes", "cleanup.policy"}})
 			if err != nil {
-				return false, fmt.Errorf("topic %s: %w", t.name, err)
+				// e.g. no DescribeConfigs permission: go on with the
+				// producer's limit; the broker's refusals are still handled
+				s.log.Warn("cannot read the topic's configuration; assuming the producer's size limit and no compaction",
+					"topic", t.name, "err", err)
+				continue
 			}
 			for _, e := range entries {
 				switch e.Name {

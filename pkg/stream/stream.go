@@ -416,6 +416,9 @@ func (s *Stream) newGroup(ctx context.Context) (sarama.ConsumerGroup, error) {
 	return g, err
 }
 
+// ErrNoTopic: a topic the stream reads or writes does not exist.
+var ErrNoTopic = errors.New("topic does not exist")
+
 // topicWait is how long a missing topic is waited for at start.
 const topicWait = 20 * time.Second
 
@@ -444,7 +447,7 @@ func (s *Stream) checkTopics(ctx context.Context) error {
 				if missingSince.IsZero() {
 					missingSince = time.Now()
 				}
-				return time.Since(missingSince) > topicWait, fmt.Errorf("topic %s does not exist", m.Name)
+				return time.Since(missingSince) > topicWait, fmt.Errorf("topic %s: %w", m.Name, ErrNoTopic)
 			case m.Err != sarama.ErrNoError:
 				return false, fmt.Errorf("topic %s: %w", m.Name, m.Err)
 			}

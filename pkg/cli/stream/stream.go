@@ -295,7 +295,14 @@ func (o *Options) Run(ctx context.Context) error {
 		defer stop()
 		go o.reloader(rctx, s, log)
 	}
-	return s.Run(ctx)
+	if err := s.Run(ctx); err != nil {
+		if errors.Is(err, streaming.ErrNoTopic) {
+			return fmt.Errorf("%w (create the topics first, e.g. irisctl topics create %s %s %s)",
+				err, o.InputTopic, o.OutputTopic, o.DLQTopic)
+		}
+		return err
+	}
+	return nil
 }
 
 func bundleName(path string) string {

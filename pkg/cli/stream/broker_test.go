@@ -228,6 +228,9 @@ func TestCrashExactlyOnce(t *testing.T) { crashTest(t, streaming.ExactlyOnce) }
 func TestCrashAtLeastOnce(t *testing.T) { crashTest(t, streaming.AtLeastOnce) }
 
 func crashTest(t *testing.T, g streaming.Guarantee) {
+	if testing.Short() {
+		t.Skip("the crash test takes about a minute; not with -short")
+	}
 	brokers := st.Brokers(t)
 	if irisctlBin == "" {
 		t.Fatal("irisctl was not built by TestMain")

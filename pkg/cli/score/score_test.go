@@ -593,3 +593,53 @@ func TestHelpAndCompletion(t *testing.T) {
 		t.Errorf("--version: %+v", res)
 	}
 }
+
+// copyDir copies a bundle directory so a test can edit it.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHandleInvalidSkip: with handle_invalid=skip the model drops a record
+// with an unseen label, as MLeap does; the run goes on and says so.
+func TestHandleInvalidSkip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "b")
+	copyDir(t, repoPath("bundles", "iris-rf"), dir)
+	model := filepath.Join(dir, "root", "StringIndexer_1a67eb7859a7.node", "model.json")
+	raw, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(raw), `"string": "error"`, `"string": "skip"`, 1)
+	if edited == string(raw) {
+		t.Fatal("handle_invalid not found")
+	}
+	if err := os.WriteFile(model, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spark := readGolden(t, "testdata", "iris", "spark-golden.jsonl")
+	csv := lines(readFile(t, "testdata", "iris", "iris.csv"))
+	in := csv[1] + "\n" + dropLast(csv[2]) + ",Iris-nova\n" + csv[3] + "\n"
+	res := run(t, in, "score", "--bundle", dir)
+	want := csv[1] + "," + *spark[0].PredictedLabel + "\n" + csv[3] + "," + *spark[2].PredictedLabel + "\n"
+	if res.code != 0 || res.out != want || res.errOut != "irisctl: stdin: the model dropped 1 record(s) (a stage has handle_invalid=skip)\n" {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", res.code, res.out, res.errOut)
+	}
+}

@@ -42,8 +42,9 @@ public final class IrisStreamClassifier {
             "  --commit-interval-ms N          commit.interval.ms (default 100)",
             "  --threads N                     num.stream.threads (default 1, as the seed)",
             "  --bundle PATH                   MLeap bundle directory or .zip (default bundles/iris-rf)",
-            "  --mleap row|frame               row: a RowTransformer built once (default);",
-            "                                  frame: a one-row LeapFrame per record, as the seed does",
+            "  --mleap row|frame|none          row: a RowTransformer built once (default);",
+            "                                  frame: a one-row LeapFrame per record, as the seed does;",
+            "                                  none: no model, values copied unchanged (a baseline)",
             "  --state-dir DIR                 state.dir (default: a new temporary directory)",
             "  --log-level LEVEL               slf4j-simple level (default warn)");
 
@@ -62,14 +63,19 @@ public final class IrisStreamClassifier {
             return;
         }
 
-        long t0 = System.nanoTime();
-        Scorer scorer = o.mleap.equals("frame") ? Scorer.frame(o.bundle) : Scorer.row(o.bundle);
-        // A sanity check with the seed's first vector before any record is read.
-        String probe = scorer.label("5.1,3.5,1.4,0.2");
-        log(String.format(Locale.ROOT, "bundle %s loaded in %.2f s (MLeap %s path); 5.1,3.5,1.4,0.2 -> %s",
-                o.bundle, (System.nanoTime() - t0) / 1e9, o.mleap, probe));
-
-        Topology topology = topology(o.inputTopic, o.outputTopic, scorer);
+        Topology topology;
+        if (o.mleap.equals("none")) {
+            topology = copyTopology(o.inputTopic, o.outputTopic);
+            log("no model: values are copied unchanged");
+        } else {
+            long t0 = System.nanoTime();
+            Scorer scorer = o.mleap.equals("frame") ? Scorer.frame(o.bundle) : Scorer.row(o.bundle);
+            // A sanity check with the seed's first vector before any record is read.
+            String probe = scorer.label("5.1,3.5,1.4,0.2");
+            log(String.format(Locale.ROOT, "bundle %s loaded in %.2f s (MLeap %s path); 5.1,3.5,1.4,0.2 -> %s",
+                    o.bundle, (System.nanoTime() - t0) / 1e9, o.mleap, probe));
+            topology = topology(o.inputTopic, o.outputTopic, scorer);
+        }
         Path stateDir = o.stateDir != null ? Path.of(o.stateDir) : Files.createTempDirectory("jvm-streams-");
         KafkaStreams streams = new KafkaStreams(topology, config(o, stateDir.toString()));
 
@@ -108,6 +114,15 @@ public final class IrisStreamClassifier {
         StreamsBuilder b = new StreamsBuilder();
         b.stream(in, Consumed.with(Serdes.String(), Serdes.String()))
                 .mapValues(v -> v + "," + scorer.label(v))
+                .to(out, Produced.with(Serdes.String(), Serdes.String()));
+        return b.build();
+    }
+
+    /** The no-model baseline: input → mapValues(identity) → output, same serdes. */
+    static Topology copyTopology(String in, String out) {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream(in, Consumed.with(Serdes.String(), Serdes.String()))
+                .mapValues(v -> v)
                 .to(out, Produced.with(Serdes.String(), Serdes.String()));
         return b.build();
     }
@@ -194,8 +209,8 @@ public final class IrisStreamClassifier {
                     case "--threads": o.threads = (int) positive(flag, v); break;
                     case "--bundle": o.bundle = v; break;
                     case "--mleap":
-                        if (!v.equals("row") && !v.equals("frame")) {
-                            throw new IllegalArgumentException("--mleap must be row or frame, not " + v);
+                        if (!v.equals("row") && !v.equals("frame") && !v.equals("none")) {
+                            throw new IllegalArgumentException("--mleap must be row, frame or none, not " + v);
                         }
                         o.mleap = v;
                         break;

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/irisctl
 
-.PHONY: help build test test-unit check bench bundles goldens kafka-up kafka-down demo release-check generate fuzz
+.PHONY: help build test test-unit check bench bundles goldens kafka-up kafka-down demo release-check snapshot generate fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -48,5 +48,10 @@ kafka-down: ## stop it
 generate: ## regenerate protobuf code (needs protoc and protoc-gen-go)
 	$(GO) generate ./pkg/bundle/...
 
-release-check: ## validate .goreleaser.yml
-	goreleaser check
+GORELEASER ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.13.3
+
+release-check: ## validate .goreleaser.yml with goreleaser check (pinned goreleaser)
+	$(GORELEASER) check
+
+snapshot: ## build the release archives locally (dist/)
+	$(GORELEASER) release --snapshot --clean

@@ -11,7 +11,8 @@
 # paced probe load, reads its peak RSS and CPU time, and stops it.
 #   contenders: irisctl-eos, jvm-eos, irisctl-alo, jvm-alo, and the no-model
 #   baselines irisctl-pass (irisctl stream --pass-through) and jvm-pass
-#   (Kafka Streams copying values), all exactly-once except the -alo ones
+#   (Kafka Streams copying values), and jvm-frame (the seed's MLeap path: a
+#   one-row LeapFrame per record); all exactly-once except the -alo ones
 # Batch: scripts/bench-score.sh (irisctl score against MLeap's RowTransformer).
 #
 # Settings (environment):
@@ -20,7 +21,7 @@
 #   BENCH_PARTITIONS=3      partitions of the input and output topics
 #   BENCH_LAT_RATE=1000     probe records per second, for
 #   BENCH_LAT_SECONDS=5     seconds (0 rate: no latency probe)
-#   BENCH_CONTENDERS="irisctl-eos jvm-eos irisctl-alo jvm-alo irisctl-pass jvm-pass"
+#   BENCH_CONTENDERS="irisctl-eos jvm-eos irisctl-alo jvm-alo irisctl-pass jvm-pass jvm-frame"
 #   BENCH_BATCH_ROWS=1000000  rows of the batch CSV (0: skip the batch part)
 #   BENCH_BATCH_ROUNDS=3
 #   BENCH_OUT=docs/benchmarks.md   (the chart goes beside it, .png)
@@ -38,7 +39,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 PARTS=${BENCH_PARTITIONS:-3}
 LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_SECONDS=${BENCH_LAT_SECONDS:-5}
-CONTENDERS=${BENCH_CONTENDERS:-"irisctl-eos jvm-eos irisctl-alo jvm-alo irisctl-pass jvm-pass"}
+CONTENDERS=${BENCH_CONTENDERS:-"irisctl-eos jvm-eos irisctl-alo jvm-alo irisctl-pass jvm-pass jvm-frame"}
 BATCH_ROWS=${BENCH_BATCH_ROWS:-1000000}
 BATCH_ROUNDS=${BENCH_BATCH_ROUNDS:-3}
 OUT_MD=${BENCH_OUT:-docs/benchmarks.md}
@@ -51,7 +52,7 @@ for v in N ROUNDS PARTS BATCH_ROWS BATCH_ROUNDS; do
 done
 (( N > 0 && ROUNDS > 0 && PARTS > 0 )) || die "BENCH_RECORDS, BENCH_ROUNDS and BENCH_PARTITIONS must be positive"
 for c in $CONTENDERS; do
-  case $c in irisctl-eos|irisctl-alo|irisctl-pass|jvm-eos|jvm-alo|jvm-pass) ;; *) die "unknown contender $c" ;; esac
+  case $c in irisctl-eos|irisctl-alo|irisctl-pass|jvm-eos|jvm-alo|jvm-pass|jvm-frame) ;; *) die "unknown contender $c" ;; esac
 done
 
 t_start=$SECONDS
@@ -141,10 +142,11 @@ contender_cmd() { # name id -> the command line, one word per line
       printf '%s\n' "$IRISCTL" stream --brokers "$BROKERS" --input-topic "$id-in" --output-topic "$id-out" \
         --dlq-topic "$id-dlq" --group "$id" --transactional-id-prefix "$id" --guarantee "$g" \
         --commit-interval 100ms --log-level warn ${extra[@]+"${extra[@]}"} ;;
-    jvm-eos|jvm-alo|jvm-pass)
+    jvm-eos|jvm-alo|jvm-pass|jvm-frame)
       local g=exactly-once m=row
       [[ $c == jvm-alo ]] && g=at-least-once
       [[ $c == jvm-pass ]] && m=none
+      [[ $c == jvm-frame ]] && m=frame
       printf '%s\n' bench/jvm-streams.sh --bootstrap-servers "$BROKERS" --application-id "$id" \
         --input-topic "$id-in" --output-topic "$id-out" --guarantee "$g" --commit-interval-ms 100 --mleap "$m" ;;
   esac
@@ -259,6 +261,7 @@ mkdir -p "$(dirname "$OUT_MD")"
 "$BK" report --results "$work/results" --meta "$meta" --out "$OUT_MD" \
   --chart "$(basename "$OUT_PNG")" --chart-data "$work/chart.dat"
 if command -v gnuplot >/dev/null; then
-  gnuplot -e "datafile='$work/chart.dat'; outfile='$OUT_PNG'; records='$N'; rounds='$ROUNDS'" bench/chart.gp
+  gnuplot -e "datafile='$work/chart.dat'; outfile='$OUT_PNG'; records='$(echo "$N" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')'; rounds='$ROUNDS'" bench/chart.gp ||
+    say "warning: gnuplot failed; no chart"
 fi
 say "wrote $OUT_MD and $OUT_PNG in $((SECONDS - t_start)) s"

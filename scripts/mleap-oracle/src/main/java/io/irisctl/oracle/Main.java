@@ -8,7 +8,7 @@ import java.util.Map;
  * Entry point of the MLeap oracle. Sub-commands:
  *
  * <pre>
- *   score   --bundle PATH --input FILE.csv --output FILE.jsonl
+ *   score   --bundle PATH --input FILE.csv --output FILE.jsonl [--columns a,b,...]
  *   convert --bundle PATH --format protobuf|json --out DIR [--raw true]
  *   bench   --bundle PATH --input FILE.csv [--rounds N] [--warmup N]
  * </pre>
@@ -27,7 +27,7 @@ public final class Main {
 
     private static final String USAGE = String.join("\n",
             "usage: mleap-oracle <command> [flags]",
-            "  score   --bundle PATH --input FILE.csv --output FILE.jsonl",
+            "  score   --bundle PATH --input FILE.csv --output FILE.jsonl [--columns a,b,...]",
             "  convert --bundle PATH --format protobuf|json --out DIR [--raw true]",
             "  bench   --bundle PATH --input FILE.csv [--rounds N] [--warmup N]",
             "PATH is a bundle directory or a .zip file.");
@@ -43,8 +43,17 @@ public final class Main {
             Map<String, String> flags = parseFlags(args);
             switch (cmd) {
                 case "score":
-                    onlyKnown(flags, "bundle", "input", "output");
-                    Score.run(required(flags, "bundle"), required(flags, "input"), required(flags, "output"));
+                    onlyKnown(flags, "bundle", "input", "output", "columns");
+                    String[] cols = null;
+                    if (flags.containsKey("columns")) {
+                        cols = required(flags, "columns").split(",", -1);
+                        for (String c : cols) {
+                            if (c.isEmpty()) {
+                                throw new UsageException("--columns: empty column name");
+                            }
+                        }
+                    }
+                    Score.run(required(flags, "bundle"), required(flags, "input"), required(flags, "output"), cols);
                     break;
                 case "convert": {
                     onlyKnown(flags, "bundle", "format", "out", "raw");

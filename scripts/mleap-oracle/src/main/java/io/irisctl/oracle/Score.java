@@ -16,6 +16,7 @@ import ml.combust.mleap.runtime.frame.Row;
 import ml.combust.mleap.runtime.frame.Transformer;
 import ml.combust.mleap.runtime.javadsl.LeapFrameBuilder;
 import ml.combust.mleap.runtime.javadsl.LeapFrameSupport;
+import ml.combust.mleap.tensor.SparseTensor;
 import ml.combust.mleap.tensor.Tensor;
 
 /**
@@ -29,6 +30,18 @@ final class Score {
     static final String[] COLUMNS = {"indexedLabel", "rawPrediction", "probability", "prediction", "predictedLabel"};
 
     static void run(String bundlePath, String input, String output) throws Exception {
+        run(bundlePath, input, output, null);
+    }
+
+    /**
+     * With columns == null, writes the five COLUMNS that the frame has, tensors
+     * as dense arrays (the original format). With a list of columns, writes
+     * exactly those (each must be in the output frame), in that order, and a
+     * tensor as a dense array if it is a DenseTensor or as
+     * {"size":n,"indices":[...],"values":[...]} if it is a SparseTensor, so the
+     * representation MLeap chose is recorded.
+     */
+    static void run(String bundlePath, String input, String output, String[] columns) throws Exception {
         Path in = Paths.get(input);
         Csv.Table table = Csv.read(in);
         Schema schema = Schema.infer(table.header, table.rows);
@@ -54,9 +67,14 @@ final class Score {
             throw new IllegalStateException("the pipeline returned " + result.size() + " rows for " + rows.size()
                     + " input rows (rows were dropped); cannot number them");
         }
-        int[] idx = new int[COLUMNS.length];
-        for (int c = 0; c < COLUMNS.length; c++) {
-            idx[c] = os.hasField(COLUMNS[c]) ? (Integer) os.indexOf(COLUMNS[c]).get() : -1;
+        String[] cols = columns != null ? columns : COLUMNS;
+        boolean keepSparse = columns != null;
+        int[] idx = new int[cols.length];
+        for (int c = 0; c < cols.length; c++) {
+            idx[c] = os.hasField(cols[c]) ? (Integer) os.indexOf(cols[c]).get() : -1;
+            if (idx[c] < 0 && columns != null) {
+                throw new IllegalStateException("the output frame has no column " + cols[c]);
+            }
         }
 
         Path outPath = Paths.get(output);
@@ -67,12 +85,12 @@ final class Score {
                 Row row = result.get(r);
                 sb.setLength(0);
                 sb.append("{\"row\":").append(r);
-                for (int c = 0; c < COLUMNS.length; c++) {
+                for (int c = 0; c < cols.length; c++) {
                     if (idx[c] < 0) {
                         continue;
                     }
-                    sb.append(",\"").append(COLUMNS[c]).append("\":");
-                    value(sb, row.getRaw(idx[c]));
+                    sb.append(",\"").append(cols[c]).append("\":");
+                    value(sb, row.getRaw(idx[c]), keepSparse);
                 }
                 sb.append("}\n");
                 w.write(sb.toString());
@@ -84,6 +102,15 @@ final class Score {
 
     /** Writes a column value: double, string, tensor (as a dense array), or null. */
     static void value(StringBuilder sb, Object v) {
+        value(sb, v, false);
+    }
+
+    /** Like value, but a sparse tensor is written as an object when keepSparse. */
+    static void value(StringBuilder sb, Object v, boolean keepSparse) {
+        if (keepSparse && v instanceof SparseTensor) {
+            sparse(sb, (SparseTensor<?>) v);
+            return;
+        }
         if (v == null) {
             sb.append("null");
         } else if (v instanceof Double) {
@@ -109,5 +136,37 @@ final class Score {
         } else {
             throw new IllegalStateException("unsupported column value type " + v.getClass().getName());
         }
+    }
+
+    /** {"size":n,"indices":[...],"values":[...]} for a one-dimensional sparse tensor. */
+    static void sparse(StringBuilder sb, SparseTensor<?> t) {
+        scala.collection.Seq<Object> dims = t.dimensions();
+        if (dims.length() != 1) {
+            throw new IllegalStateException("sparse tensor of " + dims.length() + " dimensions, expected 1");
+        }
+        Object arr = t.rawValues();
+        if (!(arr instanceof double[])) {
+            throw new IllegalStateException("tensor of " + arr.getClass().getSimpleName() + ", expected double[]");
+        }
+        double[] d = (double[]) arr;
+        scala.collection.Seq<scala.collection.Seq<Object>> ix = t.indices();
+        if (ix.length() != d.length) {
+            throw new IllegalStateException("sparse tensor with " + ix.length() + " indices for " + d.length + " values");
+        }
+        sb.append("{\"size\":").append(dims.apply(0)).append(",\"indices\":[");
+        for (int i = 0; i < d.length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(ix.apply(i).apply(0));
+        }
+        sb.append("],\"values\":[");
+        for (int i = 0; i < d.length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            Json.number(sb, d[i]);
+        }
+        sb.append("]}");
     }
 }

@@ -1,0 +1,9 @@
+
+sklearn_binarizer:
+
+	threshold
+	1š™™™™™¹?
+
+input_shapesR
+
+

@@ -1,0 +1,5 @@
+
+MaxAbsScaler_a193625ed514 
+
+inputraw
+outputmaxabs

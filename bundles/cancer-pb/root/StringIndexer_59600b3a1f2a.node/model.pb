@@ -1,0 +1,7 @@
+
+string_indexer>
+
+labelsbenign	malignant
+
+handle_invalid	
+error

@@ -1,0 +1,5 @@
+
+Binarizer_b1ebc265efb5
+
+inputbp
+outputbp_hi

@@ -1,0 +1,5 @@
+
+IndexToString_b744326cc39e%
+
+inputlr_pred
+outputlr_risk

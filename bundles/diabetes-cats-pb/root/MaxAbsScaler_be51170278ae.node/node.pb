@@ -1,0 +1,6 @@
+
+MaxAbsScaler_be51170278ae-
+
+inputcat_features
+output
+cat_maxabs

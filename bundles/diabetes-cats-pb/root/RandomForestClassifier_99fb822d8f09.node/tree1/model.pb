@@ -1,0 +1,8 @@
+
+decision_tree_classifier+
+
+num_features
+ 
+
+num_classes
+ 

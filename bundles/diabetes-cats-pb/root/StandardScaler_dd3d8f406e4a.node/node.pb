@@ -1,0 +1,6 @@
+
+StandardScaler_dd3d8f406e4a-
+
+inputcat_features
+output
+cat_scaled

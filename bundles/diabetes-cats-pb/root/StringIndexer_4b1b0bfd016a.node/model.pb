@@ -1,0 +1,7 @@
+
+string_indexerF
+(
+labelsnormaloverobeseunder
+
+handle_invalid
+keep

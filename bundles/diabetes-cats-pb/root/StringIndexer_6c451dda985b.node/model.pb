@@ -1,0 +1,7 @@
+
+string_indexer6
+
+labelslowhigh
+
+handle_invalid	
+error

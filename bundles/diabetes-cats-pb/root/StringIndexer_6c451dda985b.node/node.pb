@@ -1,0 +1,5 @@
+
+StringIndexer_6c451dda985b 
+
+inputrisk
+outputlabel

@@ -1,0 +1,6 @@
+
+vector_assembler(
+&
+input_shapesR
+
+RR

@@ -1,0 +1,4 @@
+
+pipelineõ
+ò
+nodesèåStringIndexer_ce0231d68f61StringIndexer_cee9bc23e4a7StringIndexer_4b1b0bfd016aStringIndexer_6c451dda985b#OneHotEncoderEstimator_31edab33a6a2Binarizer_b1ebc265efb5Binarizer_fa11ec546192VectorAssembler_1c56c4ccee23VectorAssembler_faf8ea3d5a45StandardScaler_dd3d8f406e4aMaxAbsScaler_be51170278aeMinMaxScaler_3e5d52327e29Normalizer_6daca2b19cb8StandardScaler_23a1d7d4dd73Binarizer_8ab44fc0e2fbLinearRegression_edc4465a058cLogisticRegression_156db8ff201dIndexToString_b744326cc39eVectorAssembler_a855b381cbe3"DecisionTreeRegressor_6eb67e6f1b2d#RandomForestClassifier_99fb822d8f09

@@ -1,0 +1,6 @@
+
+Bucketizer_8934150ee5e2$
+
+inputbmi
+output
+bmi_bucket

@@ -1,0 +1,6 @@
+
+LinearRegression_27bbe4654676*
+
+featuresstd
+
+prediction	enet_pred

@@ -1,0 +1,6 @@
+
+LinearRegression_4987db51e87f-
+
+featuresminmax
+
+prediction	lin0_pred

@@ -1,0 +1,5 @@
+
+MinMaxScaler_29b0ad61387b 
+
+inputraw
+outputminmax

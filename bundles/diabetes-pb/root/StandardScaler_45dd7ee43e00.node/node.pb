@@ -1,0 +1,5 @@
+
+StandardScaler_45dd7ee43e00
+
+inputraw
+outputstd

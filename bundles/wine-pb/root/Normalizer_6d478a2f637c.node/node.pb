@@ -1,0 +1,5 @@
+
+Normalizer_6d478a2f637c
+
+inputraw
+outputnorm2

@@ -1,0 +1,5 @@
+
+StringIndexer_bb353c011082$
+
+inputcultivar
+outputlabel

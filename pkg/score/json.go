@@ -21,7 +21,6 @@ type jsonState struct {
 	vals    [][]byte // per schema column: the raw value, nil when absent
 	members []member // the record's members, in order
 	vec     []float64
-	str     [][]byte // decoded strings that had escapes
 }
 
 // member is one "key": value pair of a JSON object, as raw bytes.
@@ -124,7 +123,6 @@ func (s *Scorer) ScoreJSON(line []byte) error {
 	}
 	s.cur = l
 	vals := s.fbuf[:0]
-	js.str = js.str[:0]
 	for _, f := range l.fields {
 		raw := js.vals[js.index[f.name]]
 		switch f.typ {
@@ -149,7 +147,6 @@ func (s *Scorer) ScoreJSON(line []byte) error {
 				}
 				str = []byte(dec)
 			}
-			js.str = append(js.str, str)
 			raw = str
 			l.row.SetBytes(f.col, str)
 		case mleap.Vector:

@@ -152,12 +152,19 @@ func javaExp(x float64) float64 {
 
 // expSlow is javaExp by a Taylor series in double-double arithmetic.
 func expSlow(x float64) float64 {
+	h, l, k := expDD(x, 0)
+	return math.Ldexp(h+l, k)
+}
+
+// expDD returns e^(xh+xl) as (h+l)*2^k, h+l a double-double accurate to
+// ~2^-100; |xh| <= 746.
+func expDD(xh, xl float64) (h, l float64, k int) {
 	// x = k*ln2 + r, |r| <= ~0.347, with r as a double-double.
-	k := math.Round(x * math.Log2E)
-	t := x - float64(k*ln2a) // exact: k has at most 11 bits, ln2a 42
-	p, pe := twoProd(k, ln2b)
+	kf := math.Round(xh * math.Log2E)
+	t := xh - float64(kf*ln2a) // exact: k has at most 11 bits, ln2a 42
+	p, pe := twoProd(kf, ln2b)
 	rh, re := twoSum(t, -p)
-	rl := re - pe - float64(k*ln2c)
+	rl := re - pe - float64(kf*ln2c) + xl
 	rh, rl = fastTwoSum(rh, rl)
 
 	// Taylor series: the terms from r^12 on are below 2^-47 and are summed
@@ -171,7 +178,39 @@ func expSlow(x float64) float64 {
 		sh, sl = ddMul(sh, sl, rh, rl)
 		sh, sl = ddAdd(sh, sl, invFact[n][0], invFact[n][1])
 	}
-	return math.Ldexp(sh+sl, int(k))
+	return sh, sl, int(kf)
+}
+
+// javaPow returns x^y correctly rounded (to within ~2^-95 before the final
+// rounding) for x >= 0 and finite y > 0, the case of Normalizer's p-norms;
+// other arguments go to math.Pow. Java's Math.pow (an intrinsic on x86-64)
+// is nearly always correctly rounded; Go's math.Pow often is not (it
+// multiplies out integer powers).
+func javaPow(x, y float64) float64 {
+	if !(x > 0) || math.IsInf(x, 0) || !(y > 0) || math.IsInf(y, 0) {
+		return math.Pow(x, y)
+	}
+	if y == 1 {
+		return x
+	}
+	// log x as a double-double: one Newton step from math.Log.
+	l0 := math.Log(x)
+	if math.Abs(l0) > 745 {
+		return math.Pow(x, y)
+	}
+	eh, el, ek := expDD(l0, 0)
+	eh, el = math.Ldexp(eh, ek), math.Ldexp(el, ek)
+	if eh == 0 || math.IsInf(eh, 0) {
+		return math.Pow(x, y)
+	}
+	d := ((x - eh) - el) / eh
+	lh, ll := fastTwoSum(l0, d)
+	zh, zl := ddMul(y, 0, lh, ll)
+	if zh > 709 || zh < -745 {
+		return math.Pow(x, y) // near or past the ends of the double range
+	}
+	h, l, k := expDD(zh, zl)
+	return math.Ldexp(h+l, k)
 }
 
 // ln2/64 = ln2o64a + ln2o64b + ln2o64c, ln2o64a with 36 significant bits;

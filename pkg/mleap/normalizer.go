@@ -72,12 +72,12 @@ func (nz *normalizer) norm(vals []float64) float64 {
 		}
 		return m
 	default:
-		// Java's Math.pow and Go's math.Pow may differ in the last bit.
+		// Math.pow as the JVM computes it, correctly rounded (javaPow).
 		s := 0.0
 		for _, v := range vals {
-			s += math.Pow(math.Abs(v), p)
+			s += javaPow(math.Abs(v), p)
 		}
-		return math.Pow(s, 1/p)
+		return javaPow(s, 1/p)
 	}
 }
 

@@ -1,0 +1,5 @@
+
+bin_neg!
+
+inputc_vec
+outputc_bin

@@ -1,0 +1,6 @@
+
+bkt 
+
+
+inputx
+outputx_bucket

@@ -1,0 +1,7 @@
+
+gbtB
+
+featuresv
+raw_predictiongbt_raw
+
+predictiongbt_pred

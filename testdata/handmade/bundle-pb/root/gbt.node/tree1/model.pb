@@ -1,0 +1,5 @@
+
+decision_tree_regression
+
+num_features
+ 

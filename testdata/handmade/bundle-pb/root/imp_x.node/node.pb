@@ -1,0 +1,6 @@
+
+imp_x
+
+
+inputx
+outputx_imp

@@ -1,0 +1,6 @@
+
+imp_z
+
+
+inputz
+outputz_imp

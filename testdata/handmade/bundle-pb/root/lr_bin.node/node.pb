@@ -1,0 +1,6 @@
+
+lr_bin'
+
+featuresv
+
+predictionpred_bin

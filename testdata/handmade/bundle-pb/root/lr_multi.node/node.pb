@@ -1,0 +1,9 @@
+
+lr_multiD
+
+featuresv
+probability
+prob_multi
+
+prediction
+pred_multi

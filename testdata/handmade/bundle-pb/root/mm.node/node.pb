@@ -1,0 +1,6 @@
+
+mm
+
+
+inputv
+outputv_mm

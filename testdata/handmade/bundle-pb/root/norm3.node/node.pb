@@ -1,0 +1,6 @@
+
+norm3
+
+
+inputv
+outputv_n3

@@ -1,0 +1,10 @@
+
+one_hot_encoderH
+
+category_sizes
+
+handle_invalid
+keep
+
+	drop_last
+

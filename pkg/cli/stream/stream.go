@@ -36,6 +36,7 @@ type Options struct {
 
 	Bundle      string // "" = the bundle built into irisctl
 	PassThrough bool   // copy values, no model (benchmark baseline)
+	Format      string // record format: csv (the seed's) or json
 
 	InputTopic  string
 	OutputTopic string
@@ -124,6 +125,7 @@ With --metrics-addr, Prometheus metrics are served on /metrics, liveness on
 	o.Kafka.AddFlags(f)
 	f.StringVar(&o.Bundle, "bundle", "", "MLeap bundle `path` (zip or directory); default: the iris bundle built into irisctl")
 	f.BoolVar(&o.PassThrough, "pass-through", false, "copy values unchanged, no model (benchmark baseline)")
+	f.StringVar(&o.Format, "format", "csv", "record format: csv (in 5.1,3.5,1.4,0.2 → out 5.1,3.5,1.4,0.2,Iris-setosa) or json (in {\"sepal_length_cm\":5.1,...} → out the object plus \"predictedLabel\")")
 	f.StringVar(&o.InputTopic, "input-topic", topics.InputTopic, "topic to read measurements from")
 	f.StringVar(&o.OutputTopic, "output-topic", topics.OutputTopic, "topic to write scored records to")
 	f.StringVar(&o.DLQTopic, "dlq-topic", topics.DLQTopic, "dead-letter topic for records that cannot be scored")
@@ -152,6 +154,9 @@ func (o *Options) validate(c *cobra.Command) error {
 		return cmdutil.FlagErrorf("--guarantee: %v", err)
 	}
 	o.guarantee = g
+	if o.Format != "csv" && o.Format != "json" {
+		return cmdutil.FlagErrorf("--format must be csv or json, not %q", o.Format)
+	}
 	for _, t := range []struct{ flag, v string }{{"input-topic", o.InputTopic}, {"output-topic", o.OutputTopic},
 		{"dlq-topic", o.DLQTopic}, {"group", o.Group}, {"transactional-id-prefix", o.TxnIDPrefix}} {
 		if strings.TrimSpace(t.v) == "" {
@@ -211,16 +216,44 @@ func (o *Options) Logger() *slog.Logger {
 
 // scorer adapts a score.Scorer to the stream's Processor; a Scorer is not
 // safe for concurrent use, so each partition worker gets a Clone.
-type scorer struct{ s *score.Scorer }
-
-func (p scorer) Process(dst, value []byte) ([]byte, error) {
-	return p.s.AppendScored(dst, bytes.TrimRight(value, "\r\n"))
+type scorer struct {
+	s    *score.Scorer
+	json bool
 }
 
-func (p scorer) Clone() streaming.Processor { return scorer{p.s.Clone()} }
+func (p scorer) Process(dst, value []byte) ([]byte, error) {
+	value = bytes.TrimRight(value, "\r\n")
+	if !p.json {
+		return p.s.AppendScored(dst, value)
+	}
+	if err := p.s.ScoreJSON(value); err != nil {
+		return dst, err
+	}
+	return p.s.AppendJSON(dst, value), nil
+}
 
-// LoadModel opens a bundle ("" = the built-in one) as a stream model.
-func LoadModel(path string) (streaming.Model, error) {
+func (p scorer) Clone() streaming.Processor { return scorer{p.s.Clone(), p.json} }
+
+// LoadModel opens a bundle ("" = the built-in one) as a stream model whose
+// records are CSV in the seed's format.
+func LoadModel(path string) (streaming.Model, error) { return LoadModelFormat(path, "csv") }
+
+// LoadModelFormat is LoadModel for records in format csv or json.
+func LoadModelFormat(path, format string) (streaming.Model, error) {
+	if format != "csv" && format != "json" {
+		return streaming.Model{}, fmt.Errorf("record format %q: want csv or json", format)
+	}
+	m, err := loadScorer(path)
+	if err != nil {
+		return m, err
+	}
+	sc := m.Processor.(scorer)
+	sc.json = format == "json"
+	m.Processor = sc
+	return m, nil
+}
+
+func loadScorer(path string) (streaming.Model, error) {
 	s, err := score.Open(path)
 	if err != nil {
 		if path == "" {
@@ -228,7 +261,7 @@ func LoadModel(path string) (streaming.Model, error) {
 		}
 		return streaming.Model{}, fmt.Errorf("loading bundle %s: %w", path, err)
 	}
-	return streaming.Model{Processor: scorer{s}, Name: s.ModelName(), UID: s.ModelUID()}, nil
+	return streaming.Model{Processor: scorer{s: s}, Name: s.ModelName(), UID: s.ModelUID()}, nil
 }
 
 // Run runs the stream until ctx is cancelled (SIGINT/SIGTERM).
@@ -238,7 +271,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if o.PassThrough {
 		model = streaming.Model{Processor: streaming.PassThrough}
 	} else {
-		m, err := LoadModel(o.Bundle)
+		m, err := LoadModelFormat(o.Bundle, o.Format)
 		if err != nil {
 			return err
 		}
@@ -247,7 +280,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	var challenger *streaming.Model
 	if o.Challenger != "" {
-		m, err := LoadModel(o.Challenger)
+		m, err := LoadModelFormat(o.Challenger, o.Format)
 		if err != nil {
 			return fmt.Errorf("challenger: %w", err)
 		}
@@ -328,7 +361,7 @@ func (o *Options) reloader(ctx context.Context, s *streaming.Stream, log *slog.L
 	}
 	reload := func(why string) {
 		log.Info("reloading the model", "why", why, "bundle", bundleName(o.Bundle))
-		_ = s.Reload(func() (streaming.Model, error) { return LoadModel(o.Bundle) })
+		_ = s.Reload(func() (streaming.Model, error) { return LoadModelFormat(o.Bundle, o.Format) })
 	}
 	for {
 		select {

@@ -122,3 +122,29 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONRecords: with --format json a JSON measurement object comes out
+// as the same object plus the predicted label; a bad one is a dead letter.
+func TestJSONRecords(t *testing.T) {
+	m, err := LoadModelFormat("", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := streaming.NewTestDriver(streaming.Options{InputTopic: "in", OutputTopic: "out", DLQTopic: "dlq", Model: m})
+	for _, s := range st.Seeds {
+		f := strings.Split(s[0], ",")
+		in := `{"sepal_length_cm":` + f[0] + `,"sepal_width_cm":` + f[1] + `,"petal_length_cm":` + f[2] + `,"petal_width_cm":` + f[3] + `}`
+		r := d.Pipe(nil, []byte(in))
+		want := strings.TrimSuffix(in, "}") + `,"predictedLabel":"` + s[1] + `"}`
+		if r.DeadLetter || string(r.Value) != want {
+			t.Errorf("%s → %q (dead=%v %v), want %q", in, r.Value, r.DeadLetter, r.Headers, want)
+		}
+	}
+	r := d.Pipe(nil, []byte(`{"sepal_length_cm":"x"}`))
+	if !r.DeadLetter || r.Headers[streaming.HeaderErrorReason] == "" {
+		t.Errorf("bad JSON record → dead=%v %v", r.DeadLetter, r.Headers)
+	}
+	if _, err := LoadModelFormat("", "xml"); err == nil {
+		t.Error("format xml accepted")
+	}
+}

@@ -122,7 +122,8 @@ pomprop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$pom" | head -1; }
   echo "mleap=$(pomprop mleap.version)"
   echo "scala=$(pomprop scala.version)"
   echo "jvm_opts=${JVM_STREAMS_JAVA_OPTS:-no JVM options}"
-  echo "irisctl_commit=$(git describe --always --dirty 2>/dev/null || echo unknown)"
+  changed=$(git status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $NF }' | head -8 | paste -sd, - | sed 's/,/, /g')
+  echo "irisctl_commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)${changed:+ (uncommitted changes in: $changed)}"
   echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$meta"
 say "$(grep -E '^(cpu_model|nproc|load_before)=' "$meta" | tr '\n' ' ')"

@@ -74,6 +74,15 @@ func TestInspectGoldens(t *testing.T) {
 		{"graph-seed.dot", []string{"bundle", "graph", seed}},
 		{"graph-seed-tree1.dot", []string{"bundle", "graph", seed, "--tree", "1"}},
 		{"graph-builtin-tree9.dot", []string{"bundle", "inspect", "--builtin", "--graph", "--tree", "9"}},
+		// the other trained pipelines: many ops, GBTs, regression and
+		// categorical splits, scaled features
+		{"inspect-diabetes-cats.txt", []string{"bundle", "inspect", "bundles/diabetes-cats"}},
+		{"inspect-cancer-pb.json", []string{"bundle", "inspect", "bundles/cancer-pb", "-o", "json"}},
+		{"graph-diabetes-cats.dot", []string{"bundle", "graph", "bundles/diabetes-cats"}},
+		{"graph-diabetes-cats-rf-tree2.dot", []string{"bundle", "graph", "bundles/diabetes-cats", "--tree", "2", "--stage", "RandomForestClassifier_99fb822d8f09"}},
+		{"graph-diabetes-cats-dt.dot", []string{"bundle", "graph", "bundles/diabetes-cats", "--tree", "0", "--stage", "DecisionTreeRegressor_6eb67e6f1b2d"}},
+		{"graph-cancer-gbt2-tree4.dot", []string{"bundle", "graph", "bundles/cancer", "--tree", "4", "--stage", "GBTClassifier_530f188bf00b"}},
+		{"graph-wine-dt.dot", []string{"bundle", "graph", "bundles/wine", "--tree", "0"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errOut := run(t, c.args...)
@@ -154,7 +163,8 @@ func TestGraphRendersWithDot(t *testing.T) {
 		t.Skip("Graphviz dot is not installed")
 	}
 	t.Chdir(repoRoot())
-	for _, args := range [][]string{{seed}, {seed, "--tree", "0"}, {"--builtin", "--tree", "3"}} {
+	for _, args := range [][]string{{seed}, {seed, "--tree", "0"}, {"--builtin", "--tree", "3"}, {"bundles/diabetes-cats"},
+		{"bundles/diabetes-cats", "--tree", "1", "--stage", "RandomForestClassifier_99fb822d8f09"}, {"bundles/cancer", "--tree", "14"}, {"bundles/diabetes", "--stage", "RandomForestRegressor_bfec48efa8f5", "--tree", "3"}} {
 		code, out, errOut := run(t, append([]string{"bundle", "graph"}, args...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d %s", args, code, errOut)
@@ -200,6 +210,7 @@ func TestBundleErrors(t *testing.T) {
 		{[]string{"bundle", "graph", seed, "--stage", "x"}, 2, "--stage goes with --tree"},
 		{[]string{"bundle", "graph", seed, "--stage", "x", "--tree", "0"}, 2, `no such tree stage (the tree stages are RandomForestClassifier_9371f177a333)`},
 		{[]string{"bundle", "nope"}, 2, ""},
+		{[]string{"bundle", "graph", "bundles/diabetes-cats", "--stage", "DecisionTreeRegressor_6eb67e6f1b2d", "--tree", "1"}, 2, "a single decision tree (use --tree 0)"},
 	} {
 		code, out, errOut := run(t, c.args...)
 		if code != c.code || !strings.Contains(errOut, c.msg) || out != "" && c.code != 0 {

@@ -38,8 +38,9 @@ default output are dashed.
 
 With --tree N, print tree N (counting from 0) of the pipeline's tree
 stage instead (a random forest or a decision tree; --stage picks one when
-there are several): splits name the feature column they test, leaves show
-their class (with the class counts) or their prediction.
+there are several; gradient-boosted trees too): splits name the feature
+column they test, leaves show their class (with the class counts) or their
+prediction.
 
 Render with Graphviz, e.g. dot -Tsvg.`,
 		Example: `  irisctl bundle graph --builtin | dot -Tsvg > pipeline.svg
@@ -183,7 +184,12 @@ func shortFacts(facts []mleap.Fact) string {
 }
 
 func isTreeOp(op string) bool {
-	return strings.HasPrefix(op, "random_forest_") || strings.HasPrefix(op, "decision_tree_")
+	return isEnsembleOp(op) || strings.HasPrefix(op, "decision_tree_")
+}
+
+// isEnsembleOp: the op keeps its trees in sub-models listed by "trees".
+func isEnsembleOp(op string) bool {
+	return strings.HasPrefix(op, "random_forest_") || strings.HasPrefix(op, "gbt_")
 }
 
 // treeDOT writes one tree of the chosen tree stage.
@@ -211,8 +217,12 @@ func (o *GraphOptions) treeDOT(w io.Writer, b *bundle.Bundle, m *mleap.Model) er
 	}
 	var tree *bundle.Tree
 	total := 1
-	if strings.HasPrefix(st.Op, "random_forest_") {
+	weight := ""
+	if isEnsembleOp(st.Op) {
 		trees := node.Attrs.Strings("trees")
+		if w := node.Attrs.Doubles("tree_weights"); strings.HasPrefix(st.Op, "gbt_") && o.Tree < len(w) {
+			weight = ", weight " + strconv.FormatFloat(w[o.Tree], 'g', -1, 64)
+		}
 		total = len(trees)
 		if o.Tree >= total {
 			return cmdutil.FlagErrorf("--tree %d: %s has %d trees (0 to %d)", o.Tree, st.Name, total, total-1)
@@ -237,7 +247,10 @@ func (o *GraphOptions) treeDOT(w io.Writer, b *bundle.Bundle, m *mleap.Model) er
 	classes := classLabels(m, st)
 	ew := &errWriter{w: w}
 	p := func(format string, args ...any) { fmt.Fprintf(ew, format, args...) }
-	title := fmt.Sprintf("%s: tree %d of %d (%d nodes, depth %d)", st.Name, o.Tree, total, len(tree.Nodes), tree.MaxDepth)
+	title := fmt.Sprintf("%s: tree %d of %d (%d nodes, depth %d%s)", st.Name, o.Tree, total, len(tree.Nodes), tree.MaxDepth, weight)
+	// Leaves of a classifier's trees hold class counts; a gradient-boosted
+	// classifier's trees are regression trees.
+	classifier := st.Op == "random_forest_classifier" || st.Op == "decision_tree_classifier"
 	p("digraph tree {\n")
 	p("  graph [label=%s, labelloc=t, fontname=\"Helvetica\"];\n", dotQuote(title))
 	p("  node [fontname=\"Helvetica\", fontsize=11, shape=box, style=rounded];\n")
@@ -252,7 +265,7 @@ func (o *GraphOptions) treeDOT(w io.Writer, b *bundle.Bundle, m *mleap.Model) er
 		id := "n" + strconv.Itoa(i)
 		switch n.Kind {
 		case bundle.Leaf:
-			p("  %s [shape=ellipse, style=filled, fillcolor=\"#eeeeee\", label=%s];\n", id, dotQuote(leafLabel(n.Values, classes, strings.HasSuffix(st.Op, "_classifier"))))
+			p("  %s [shape=ellipse, style=filled, fillcolor=\"#eeeeee\", label=%s];\n", id, dotQuote(leafLabel(n.Values, classes, classifier)))
 			continue
 		case bundle.Continuous:
 			p("  %s [label=%s];\n", id, dotQuote(feat(n.Feature)+" <= "+strconv.FormatFloat(n.Threshold, 'g', -1, 64)))
@@ -296,26 +309,58 @@ func leafLabel(values []float64, classes []string, classifier bool) string {
 	return name + "\n[" + strings.Join(nums, " ") + "]"
 }
 
-// featureNames names the elements of a tree stage's feature vector when a
-// vector assembler builds it.
+// featureNames names the elements of a tree stage's feature vector,
+// following vector assemblers back to the columns they read. An element
+// that went through an element-wise stage (a scaler, a normalizer, a
+// binarizer) is named after it, max_abs_scaler(mean_area), as a split's
+// threshold is then in that stage's units. nil when it cannot be told.
 func featureNames(m *mleap.Model, st *mleap.Stage) []string {
 	if len(st.Inputs) == 0 {
 		return nil
 	}
-	want := st.Inputs[0].Name
+	return traceElements(m, st.Inputs[0].Name, 0)
+}
+
+// elementWise ops keep each element of a vector in place.
+var elementWise = map[string]bool{"standard_scaler": true, "min_max_scaler": true, "max_abs_scaler": true, "normalizer": true, "binarizer": true}
+
+// traceElements names the elements of vector column col.
+func traceElements(m *mleap.Model, col string, depth int) []string {
+	if depth > 16 {
+		return nil
+	}
+	var prod *mleap.Stage
 	for _, s := range m.Stages {
-		if s.Op != "vector_assembler" || len(s.Outputs) == 0 || s.Outputs[0].Name != want {
-			continue
-		}
-		var names []string
-		for _, in := range s.Inputs {
-			if in.Type == mleap.Vector {
-				for k := 0; k < in.Size; k++ {
-					names = append(names, fmt.Sprintf("%s[%d]", in.Name, k))
-				}
-			} else {
-				names = append(names, in.Name)
+		for _, o := range s.Outputs {
+			if o.Name == col {
+				prod = s
 			}
+		}
+	}
+	switch {
+	case prod == nil:
+		return nil
+	case prod.Op == "vector_assembler":
+		var names []string
+		for _, in := range prod.Inputs {
+			if in.Type != mleap.Vector {
+				names = append(names, in.Name)
+				continue
+			}
+			sub := traceElements(m, in.Name, depth+1)
+			if len(sub) != in.Size {
+				sub = nil
+				for k := 0; k < in.Size; k++ {
+					sub = append(sub, fmt.Sprintf("%s[%d]", in.Name, k))
+				}
+			}
+			names = append(names, sub...)
+		}
+		return names
+	case elementWise[prod.Op] && len(prod.Inputs) == 1 && prod.Inputs[0].Type == mleap.Vector:
+		names := traceElements(m, prod.Inputs[0].Name, depth+1)
+		for i, n := range names {
+			names[i] = prod.Op + "(" + n + ")"
 		}
 		return names
 	}

@@ -170,6 +170,10 @@ func Inspect(m *mleap.Model) *Report {
 		}
 	}
 	runs := runningStages(m, def, schema)
+	required := map[string]bool{}
+	for _, f := range schema {
+		required[f.Name] = f.Required
+	}
 	// needs: the optional external columns a pruned stage waits for.
 	needs := make([]map[string]bool, len(m.Stages))
 	for i, st := range m.Stages {
@@ -197,7 +201,9 @@ func Inspect(m *mleap.Model) *Report {
 				}
 			}
 			for n := range needs[i] {
-				sr.RunsIf = append(sr.RunsIf, n)
+				if !required[n] {
+					sr.RunsIf = append(sr.RunsIf, n)
+				}
 			}
 			sort.Strings(sr.RunsIf)
 		}

@@ -3,10 +3,10 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/irisctl
 
-.PHONY: help build test test-unit check bench bundles goldens kafka-up kafka-down demo release-check snapshot generate fuzz
+.PHONY: help build test test-unit check bench-go bundles goldens kafka-up kafka-down demo release-check snapshot generate fuzz
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -hE '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 build: ## build bin/irisctl
 	$(GO) build -trimpath -o $(BIN) ./cmd/irisctl
@@ -21,7 +21,7 @@ check: ## gofmt and go vet
 	@out=$$(gofmt -l cmd pkg bundles); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 
-bench: ## Go benchmarks of the runtime and scorer
+bench-go: ## Go benchmarks of the runtime and scorer (-benchmem)
 	$(GO) test -run XXX -bench . -benchmem ./pkg/mleap ./pkg/score
 
 fuzz: ## fuzz the bundle loader for a minute each
@@ -55,3 +55,5 @@ release-check: ## validate .goreleaser.yml with goreleaser check (pinned gorelea
 
 snapshot: ## build the release archives locally (dist/)
 	$(GORELEASER) release --snapshot --clean
+
+include bench/bench.mk

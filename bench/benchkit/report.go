@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/irisctl/irisctl/pkg/stream"
 )
 
 // contender describes one line of the stream tables, in table order.
@@ -264,7 +266,7 @@ func render(meta map[string]string, rs []Result, sums map[string]*summary, chart
 	w("The same job as the article's `IrisStreamClassifier`: read `5.1,3.5,1.4,0.2` from an input topic, score it with the\n")
 	w("random forest in `bundles/iris-rf` (Spark 2.4 / MLeap bundle), write `5.1,3.5,1.4,0.2,Iris-setosa` to an output topic, key kept.\n\n")
 	w("| contender | what runs |\n|---|---|\n")
-	w("| irisctl stream, exactly-once | `irisctl stream --guarantee exactly-once` (one transactional producer per input partition, commit every 100 ms or 2,000 records per partition) |\n")
+	w("| irisctl stream, exactly-once | `irisctl stream --guarantee exactly-once` (one transactional producer per input partition, commit every 100 ms or %s records per partition) |\n", thousands(float64(stream.DefaultCommitRecords)))
 	w("| irisctl stream, at-least-once | `irisctl stream --guarantee at-least-once` (idempotent producer, offsets committed after the outputs are acknowledged) |\n")
 	w("| irisctl stream --pass-through | exactly-once, values copied unchanged: no parsing, no model; the cost of the Kafka loop alone |\n")
 	w("| Kafka Streams, no model | the JVM app with `--mleap none` (`mapValues(v -> v)`), exactly_once_v2: Kafka Streams' own cost |\n")
@@ -338,7 +340,7 @@ func render(meta map[string]string, rs []Result, sums map[string]*summary, chart
 	w("  The seed ran at Kafka Streams' defaults too (at_least_once, a 30 s commit interval) and replaced every key with \"\"; here keys are kept\n")
 	w("  and both stacks commit every 100 ms, so that exactly-once costs the same number of transactions per second on both sides.\n")
 	w("- irisctl exactly-once runs one transactional producer per input partition (three transactions per commit interval here); Kafka Streams\n")
-	w("  exactly_once_v2 one per stream thread (one). irisctl also commits after 2,000 records per partition (`--commit-records`).\n")
+	w("  exactly_once_v2 one per stream thread (one). irisctl also commits after %s records per partition (`--commit-records`).\n", thousands(float64(stream.DefaultCommitRecords)))
 	w("- irisctl's scored outputs carry two headers naming the model (`irisctl.model.name`, `irisctl.model.uid`); the pass-through and JVM outputs have none.\n")
 	w("- Throughput counts from the process start, so the JVM's start-up (class loading, MLeap's bundle loading, JIT warm-up) is in it;\n")
 	w("  *steady* and *first output* separate the two. The JVM figures are for a JVM that has just started, as a restarted stream would be.\n")
@@ -414,3 +416,4 @@ func renderBatch(b *strings.Builder, file string, meta map[string]string) {
 	}
 	w("Its output:\n\n```\n%s\n```\n\n", strings.TrimRight(string(raw), "\n"))
 }
+

@@ -288,6 +288,21 @@ func (s *treeClassifierStep) run(r *Row) error {
 	f := s.f
 	if s.isForest {
 		// A forest adds counts/total of each tree's leaf, tree by tree.
+		if k == 3 && x.Dense {
+			// The common small case: sums kept in registers rather than
+			// in raw, which would chain every add through memory. Same
+			// adds in the same order, so the same bits.
+			vals := x.Values[:x.Size]
+			var a0, a1, a2 float64
+			for _, root := range f.roots {
+				c := f.contrib[int(f.leafOfDense(root, vals))*3:][:3]
+				a0 += c[0]
+				a1 += c[1]
+				a2 += c[2]
+			}
+			raw[0], raw[1], raw[2] = a0, a1, a2
+			goto predict
+		}
 		for i := range raw {
 			raw[i] = 0
 		}
@@ -308,6 +323,7 @@ func (s *treeClassifierStep) run(r *Row) error {
 		// A single tree reports its leaf's counts as they are.
 		copy(raw, f.leaves[f.leafOf(0, x)])
 	}
+predict:
 	if s.hasRaw && !s.hasProb && s.thresholds == nil {
 		r.f[s.pred] = float64(argmax(raw))
 		return nil

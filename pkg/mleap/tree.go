@@ -87,6 +87,9 @@ func (f *forest) add(t *bundle.Tree, numFeatures int) error {
 // categorical ones go left iff the value is (isLeft) or is not (!isLeft)
 // among the categories.
 func (f *forest) leafOf(t int, x *Vec) int32 {
+	if x.Dense {
+		return f.leafOfDense(f.roots[t], x.Values[:x.Size])
+	}
 	nodes := f.nodes
 	i := f.roots[t]
 	for {
@@ -180,19 +183,12 @@ func treeFacts(st *Stage, f *forest, numFeatures int) {
 // --- classifiers: decision_tree_classifier, random_forest_classifier ---
 
 type treeClassifier struct {
-	isForest   bool
-	f          *forest
-	numClasses int
-	thresholds []float64
-	hasRaw     bool
-	hasProb    bool
+	*classifierPorts
+	isForest bool
+	f        *forest
 }
 
 func newTreeClassifier(n *bundle.Node) (*Stage, error) {
-	feat := port(n.Inputs, "features")
-	if feat == "" {
-		return nil, fmt.Errorf("node %s: no features port", n.Dir)
-	}
 	numFeatures := int(n.Attrs.Int("num_features"))
 	numClasses := int(n.Attrs.Int("num_classes"))
 	if numClasses < 2 || numClasses > 1<<20 {
@@ -201,11 +197,20 @@ func newTreeClassifier(n *bundle.Node) (*Stage, error) {
 	if numFeatures < 0 || numFeatures > 1<<28 {
 		return nil, fmt.Errorf("num_features %d out of range", numFeatures)
 	}
+	st := &Stage{}
+	cp, err := bindClassifierPorts(n, st, numFeatures, numClasses)
+	if err != nil {
+		return nil, err
+	}
+	if err := cp.readThresholds(n); err != nil {
+		return nil, err
+	}
 	f, err := loadForest(n, numFeatures)
 	if err != nil {
 		return nil, err
 	}
-	tc := &treeClassifier{isForest: n.Op == "random_forest_classifier", f: f, numClasses: numClasses}
+	tc := &treeClassifier{classifierPorts: cp, isForest: n.Op == "random_forest_classifier", f: f}
+	st.impl = tc
 	f.contrib = make([]float64, len(f.leaves)*numClasses)
 	for i, c := range f.leaves {
 		if len(c) != numClasses {
@@ -221,26 +226,6 @@ func newTreeClassifier(n *bundle.Node) (*Stage, error) {
 			}
 		}
 	}
-	if n.Attrs.Has("thresholds") {
-		tc.thresholds = n.Attrs.Doubles("thresholds")
-		if len(tc.thresholds) != numClasses {
-			return nil, fmt.Errorf("%d thresholds for %d classes", len(tc.thresholds), numClasses)
-		}
-	}
-	st := &Stage{impl: tc, Inputs: []Column{{Name: feat, Type: Vector, Size: numFeatures}}}
-	if c := port(n.Outputs, "raw_prediction"); c != "" {
-		tc.hasRaw = true
-		st.Outputs = append(st.Outputs, Column{Name: c, Type: Vector, Size: numClasses})
-	}
-	if c := port(n.Outputs, "probability"); c != "" {
-		tc.hasProb = true
-		st.Outputs = append(st.Outputs, Column{Name: c, Type: Vector, Size: numClasses})
-	}
-	c := port(n.Outputs, "prediction")
-	if c == "" {
-		return nil, fmt.Errorf("node %s: no prediction port", n.Dir)
-	}
-	st.Outputs = append(st.Outputs, Column{Name: c, Type: Double})
 	st.Facts = append(st.Facts, Fact{"classes", numClasses})
 	treeFacts(st, f, numFeatures)
 	if tc.thresholds != nil {
@@ -251,27 +236,12 @@ func newTreeClassifier(n *bundle.Node) (*Stage, error) {
 
 type treeClassifierStep struct {
 	*treeClassifier
-	in         int
-	raw, prob  int // vector slots, -1 when the port is absent
-	pred       int
-	scratchRaw int // row scratch buffers used when a port is absent
-	scratchPrb int
+	classifierSlots
+	in int
 }
 
 func (tc *treeClassifier) step(in, out []slot, b *binder) (step, error) {
-	s := &treeClassifierStep{treeClassifier: tc, in: in[0].idx, raw: -1, prob: -1,
-		scratchRaw: b.scratch(tc.numClasses), scratchPrb: b.scratch(tc.numClasses)}
-	k := 0
-	if tc.hasRaw {
-		s.raw = out[k].idx
-		k++
-	}
-	if tc.hasProb {
-		s.prob = out[k].idx
-		k++
-	}
-	s.pred = out[k].idx
-	return s, nil
+	return &treeClassifierStep{treeClassifier: tc, classifierSlots: tc.slots(out, b), in: in[0].idx}, nil
 }
 
 // run computes what Spark's probabilistic classifiers do, choosing the
@@ -279,12 +249,7 @@ func (tc *treeClassifier) step(in, out []slot, b *binder) (step, error) {
 func (s *treeClassifierStep) run(r *Row) error {
 	x := &r.v[s.in]
 	k := s.numClasses
-	var raw []float64
-	if s.raw >= 0 {
-		raw = r.v[s.raw].Values[:k]
-	} else {
-		raw = r.x[s.scratchRaw]
-	}
+	raw := s.rawBuf(r, k)
 	f := s.f
 	if s.isForest {
 		// A forest adds counts/total of each tree's leaf, tree by tree.
@@ -306,14 +271,8 @@ func (s *treeClassifierStep) run(r *Row) error {
 		for i := range raw {
 			raw[i] = 0
 		}
-		for t, root := range f.roots {
-			var leaf int32
-			if x.Dense {
-				leaf = f.leafOfDense(root, x.Values[:x.Size])
-			} else {
-				leaf = f.leafOf(t, x)
-			}
-			c := f.contrib[int(leaf)*k:][:k]
+		for t := range f.roots {
+			c := f.contrib[int(f.leafOf(t, x))*k:][:k]
 			raw := raw[:len(c)]
 			for j, v := range c {
 				raw[j] += v
@@ -328,19 +287,16 @@ predict:
 		r.f[s.pred] = float64(argmax(raw))
 		return nil
 	}
-	var p []float64
-	if s.prob >= 0 {
-		p = r.v[s.prob].Values[:k]
-	} else {
-		p = r.x[s.scratchPrb]
-	}
+	p := s.probBuf(r, k)
 	copy(p, raw)
 	normalize(p)
-	r.f[s.pred] = float64(s.probabilityToPrediction(p))
+	r.f[s.pred] = float64(s.treeProbabilityToPrediction(p))
 	return nil
 }
 
-func (tc *treeClassifier) probabilityToPrediction(p []float64) int {
+// treeProbabilityToPrediction is MLeap's choice for the tree classifiers:
+// with thresholds, the first largest p/t where t = 0 counts as +Inf.
+func (tc *treeClassifier) treeProbabilityToPrediction(p []float64) int {
 	if tc.thresholds == nil {
 		return argmax(p)
 	}

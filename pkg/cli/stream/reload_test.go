@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -67,6 +69,15 @@ func TestBundleReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(ok, "2")
+	// a bundle that reads other columns is refused: the topic's records
+	// would no longer fit it
+	if err := os.WriteFile(path, zipDir(t, filepath.Join("..", "..", "..", "bundles", "diabetes")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(failed, "2")
+	if !strings.Contains(logs(), "restart the stream to change the input schema") {
+		t.Errorf("no log of the schema refusal:\n%s", logs())
+	}
 	// the stream kept running: it scores records after all that
 	st.Produce(t, brokers, in, []st.Input{{Value: []byte(st.Seeds[0][0])}})
 	outs := st.ReadCommitted(t, brokers, out, 1, 15*time.Second)
@@ -98,4 +109,34 @@ func waitLog(t *testing.T, logs func() string, msg, key string) string {
 	}
 	t.Fatalf("no log %q with %s:\n%s", msg, key, logs())
 	return ""
+}
+
+// zipDir zips a bundle directory into memory.
+func zipDir(t *testing.T, dir string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

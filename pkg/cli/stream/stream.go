@@ -326,7 +326,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if !o.PassThrough {
 		rctx, stop := context.WithCancel(ctx)
 		defer stop()
-		go o.reloader(rctx, s, log)
+		go o.reloader(rctx, s, log, inputSchemaOf(model))
 	}
 	if err := s.Run(ctx); err != nil {
 		if errors.Is(err, streaming.ErrNoTopic) {
@@ -347,7 +347,24 @@ func bundleName(path string) string {
 
 // reloader reloads the model on SIGHUP and, for a --bundle path, when the
 // bundle's files change.
-func (o *Options) reloader(ctx context.Context, s *streaming.Stream, log *slog.Logger) {
+// inputSchemaOf describes the records a model reads (its required input
+// columns, in order, with types), so that a reload can refuse a model that
+// would read the topic's records differently.
+func inputSchemaOf(m streaming.Model) string {
+	sc, ok := m.Processor.(scorer)
+	if !ok {
+		return ""
+	}
+	var cols []string
+	for _, f := range sc.s.InputSchema() {
+		if f.Required {
+			cols = append(cols, f.Name+" "+f.Type.String())
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+func (o *Options) reloader(ctx context.Context, s *streaming.Stream, log *slog.Logger, schema string) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -361,7 +378,15 @@ func (o *Options) reloader(ctx context.Context, s *streaming.Stream, log *slog.L
 	}
 	reload := func(why string) {
 		log.Info("reloading the model", "why", why, "bundle", bundleName(o.Bundle))
-		_ = s.Reload(func() (streaming.Model, error) { return LoadModelFormat(o.Bundle, o.Format) })
+		_ = s.Reload(func() (streaming.Model, error) {
+			m, err := LoadModelFormat(o.Bundle, o.Format)
+			if err == nil {
+				if got := inputSchemaOf(m); got != schema {
+					err = fmt.Errorf("the new bundle reads (%s), the running one (%s): restart the stream to change the input schema", got, schema)
+				}
+			}
+			return m, err
+		})
 	}
 	for {
 		select {

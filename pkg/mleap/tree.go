@@ -186,6 +186,7 @@ type treeClassifier struct {
 	*classifierPorts
 	isForest bool
 	f        *forest
+	grid     *grid // every answer tabulated, for small forests
 }
 
 func newTreeClassifier(n *bundle.Node) (*Stage, error) {
@@ -226,6 +227,7 @@ func newTreeClassifier(n *bundle.Node) (*Stage, error) {
 			}
 		}
 	}
+	tc.grid = buildGrid(tc, numFeatures)
 	st.Facts = append(st.Facts, Fact{"classes", numClasses})
 	treeFacts(st, f, numFeatures)
 	if tc.thresholds != nil {
@@ -250,48 +252,66 @@ func (s *treeClassifierStep) run(r *Row) error {
 	x := &r.v[s.in]
 	k := s.numClasses
 	raw := s.rawBuf(r, k)
-	f := s.f
-	if s.isForest {
-		// A forest adds counts/total of each tree's leaf, tree by tree.
-		if k == 3 && x.Dense {
-			// The common small case: sums kept in registers rather than
-			// in raw, which would chain every add through memory. Same
-			// adds in the same order, so the same bits.
-			vals := x.Values[:x.Size]
-			var a0, a1, a2 float64
-			for _, root := range f.roots {
-				c := f.contrib[int(f.leafOfDense(root, vals))*3:][:3]
-				a0 += c[0]
-				a1 += c[1]
-				a2 += c[2]
-			}
-			raw[0], raw[1], raw[2] = a0, a1, a2
-			goto predict
+	if g := s.grid; g != nil && x.Dense && x.Size == len(g.thr) {
+		// Every answer of this forest is tabulated: copy it.
+		c := g.cell(x.Values[:x.Size])
+		copy(raw, g.raw[c*k:][:k])
+		if s.prob >= 0 {
+			copy(s.probBuf(r, k), g.prob[c*k:][:k])
 		}
-		for i := range raw {
-			raw[i] = 0
-		}
-		for t := range f.roots {
-			c := f.contrib[int(f.leafOf(t, x))*k:][:k]
-			raw := raw[:len(c)]
-			for j, v := range c {
-				raw[j] += v
-			}
-		}
-	} else {
-		// A single tree reports its leaf's counts as they are.
-		copy(raw, f.leaves[f.leafOf(0, x)])
-	}
-predict:
-	if s.hasRaw && !s.hasProb && s.thresholds == nil {
-		r.f[s.pred] = float64(argmax(raw))
+		r.f[s.pred] = g.pred[c]
 		return nil
 	}
-	p := s.probBuf(r, k)
+	s.rawFor(x, raw)
+	r.f[s.pred] = s.predict(raw, s.probBuf(r, k))
+	return nil
+}
+
+// rawFor computes the raw prediction for features x into raw.
+func (tc *treeClassifier) rawFor(x *Vec, raw []float64) {
+	f, k := tc.f, tc.numClasses
+	if !tc.isForest {
+		// A single tree reports its leaf's counts as they are.
+		copy(raw, f.leaves[f.leafOf(0, x)])
+		return
+	}
+	// A forest adds counts/total of each tree's leaf, tree by tree.
+	if k == 3 && x.Dense {
+		// The common small case: sums kept in registers rather than in
+		// raw, which would chain every add through memory. Same adds in
+		// the same order, so the same bits.
+		vals := x.Values[:x.Size]
+		var a0, a1, a2 float64
+		for _, root := range f.roots {
+			c := f.contrib[int(f.leafOfDense(root, vals))*3:][:3]
+			a0 += c[0]
+			a1 += c[1]
+			a2 += c[2]
+		}
+		raw[0], raw[1], raw[2] = a0, a1, a2
+		return
+	}
+	for i := range raw {
+		raw[i] = 0
+	}
+	for t := range f.roots {
+		c := f.contrib[int(f.leafOf(t, x))*k:][:k]
+		raw := raw[:len(c)]
+		for j, v := range c {
+			raw[j] += v
+		}
+	}
+}
+
+// predict fills p from raw and returns the prediction, choosing the
+// formula by the ports present, as MLeap does.
+func (tc *treeClassifier) predict(raw, p []float64) float64 {
+	if tc.hasRaw && !tc.hasProb && tc.thresholds == nil {
+		return float64(argmax(raw))
+	}
 	copy(p, raw)
 	normalize(p)
-	r.f[s.pred] = float64(s.treeProbabilityToPrediction(p))
-	return nil
+	return float64(tc.treeProbabilityToPrediction(p))
 }
 
 // treeProbabilityToPrediction is MLeap's choice for the tree classifiers:

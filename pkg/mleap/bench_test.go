@@ -37,10 +37,23 @@ func irisRows(b testing.TB) [][4]float64 {
 
 // BenchmarkSeedPipeline scores one row of the seed pipeline, compiled for
 // predictedLabel from the four measurements (StringIndexer pruned).
-func BenchmarkSeedPipeline(b *testing.B) {
+func BenchmarkSeedPipeline(b *testing.B) { benchSeed(b, true) }
+
+// BenchmarkSeedPipelineTreeWalk is the same with the forest's table
+// removed, so the trees are walked for every row.
+func BenchmarkSeedPipelineTreeWalk(b *testing.B) { benchSeed(b, false) }
+
+func benchSeed(b *testing.B, table bool) {
 	m, err := Load(seedBundle(b))
 	if err != nil {
 		b.Fatal(err)
+	}
+	if !table {
+		for _, st := range m.Stages {
+			if tc, ok := st.impl.(*treeClassifier); ok {
+				tc.grid = nil
+			}
+		}
 	}
 	p, err := m.Compile([]string{"predictedLabel"}, irisFeatures)
 	if err != nil {

@@ -176,12 +176,21 @@ func newVectorAssembler(n *bundle.Node) (*Stage, error) {
 
 type vectorAssemblerStep struct {
 	*vectorAssembler
-	in  []slot
-	out int
+	in      []slot
+	out     int
+	scalars []int // the double slots, when every input is a scalar
 }
 
 func (va *vectorAssembler) step(in, out []slot, b *binder) (step, error) {
-	return &vectorAssemblerStep{vectorAssembler: va, in: in, out: out[0].idx}, nil
+	s := &vectorAssemblerStep{vectorAssembler: va, in: in, out: out[0].idx}
+	for _, sl := range in {
+		if sl.typ != Double {
+			s.scalars = nil
+			return s, nil
+		}
+		s.scalars = append(s.scalars, sl.idx)
+	}
+	return s, nil
 }
 
 // run assembles the inputs the way MLeap does: non-zero entries (NaN
@@ -190,6 +199,21 @@ func (va *vectorAssembler) step(in, out []slot, b *binder) (step, error) {
 func (s *vectorAssemblerStep) run(r *Row) error {
 	o := &r.v[s.out]
 	o.Size = s.size
+	if s.scalars != nil {
+		// All scalars, the usual case: when no input is zero the result is
+		// dense (nnz = size fails 1.5*(nnz+1) < size), so copy straight in.
+		vals := o.Values[:s.size]
+		for i, in := range s.scalars {
+			x := r.f[in]
+			if x == 0 {
+				goto general
+			}
+			vals[i] = x
+		}
+		o.Dense, o.Indices, o.Values = true, o.Indices[:0], vals
+		return nil
+	}
+general:
 	idx, vals := o.Indices[:0], o.Values[:0]
 	cur := 0
 	for _, in := range s.in {

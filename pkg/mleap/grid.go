@@ -85,11 +85,14 @@ func (g *grid) cell(vals []float64) int {
 	c := 0
 	for i, thr := range g.thr {
 		x := vals[i]
+		// Thresholds ascend: count those before the first with x <= t.
+		// NaN fails every x <= t, so it counts them all (the top bucket).
 		b := 0
 		for _, t := range thr {
-			if !(x <= t) {
-				b++
+			if x <= t {
+				break
 			}
+			b++
 		}
 		c += b * g.stride[i]
 	}

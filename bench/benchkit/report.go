@@ -416,4 +416,3 @@ func renderBatch(b *strings.Builder, file string, meta map[string]string) {
 	}
 	w("Its output:\n\n```\n%s\n```\n\n", strings.TrimRight(string(raw), "\n"))
 }
-

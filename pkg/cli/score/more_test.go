@@ -115,7 +115,7 @@ func TestMoreBundlesMatchGoldens(t *testing.T) {
 		} {
 			t.Run(c.bundle+"/"+c.golden, func(t *testing.T) {
 				if _, err := os.Stat(repoPath("bundles", c.bundle)); err != nil {
-					t.Skipf("no bundle: %v", err)
+					t.Fatalf("no bundle: %v", err)
 				}
 				tol := tolerances(t, repoPath("bundles", c.bundle), c.golden)
 				var want []map[string]any

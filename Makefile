@@ -18,7 +18,7 @@ test-unit: ## tests that need no broker (Kafka tests skip outside CI)
 	$(GO) test -count=1 ./...
 
 check: ## gofmt and go vet
-	@out=$$(gofmt -l cmd pkg bundles); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@out=$$(gofmt -l cmd pkg bundles bench); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 
 bench-go: ## Go benchmarks of the runtime and scorer (-benchmem)

@@ -87,7 +87,7 @@ on Ctrl-C. A count goes to stderr at the end unless -q.`,
 
   # the input topic, including records of aborted transactions
   irisctl consume --topic iris-classifier-input --from-beginning -e --isolation read_uncommitted`,
-		Args: noArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
 				return err
@@ -457,9 +457,3 @@ func visibleBefore(client sarama.Client, topic string, p int32, from, end int64,
 }
 
 // noArgs rejects positional arguments as a usage error.
-func noArgs(_ *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return cmdutil.FlagErrorf("unexpected argument %q", args[0])
-	}
-	return nil
-}

@@ -62,7 +62,7 @@ with --brokers.`,
 		Example: `  irisctl demo
   irisctl demo --output csv > scored.csv
   irisctl demo --verbose            # also show the stream's logs`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.Output != "table" && o.Output != "csv" {
 				return cmdutil.FlagErrorf("--output must be table or csv, not %q", o.Output)

@@ -80,7 +80,7 @@ was not acknowledged.`,
   # lines of a file, or of stdin
   irisctl produce --file measurements.csv --topic my-input
   printf '5.1,3.5,1.4,0.2\n' | irisctl produce --file -`,
-		Args: noArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
 				return err
@@ -447,9 +447,3 @@ func (o *Options) progress(acked *atomic.Int64) (stop func()) {
 }
 
 // noArgs rejects positional arguments as a usage error.
-func noArgs(_ *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return cmdutil.FlagErrorf("unexpected argument %q", args[0])
-	}
-	return nil
-}

@@ -110,7 +110,7 @@ With --metrics-addr, Prometheus metrics are served on /metrics, liveness on
 
   # shadow-score a candidate model into another topic
   irisctl stream --challenger candidate.zip --challenger-topic iris-challenger`,
-		Args: noArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := o.validate(c); err != nil {
 				return err
@@ -443,9 +443,3 @@ func stampOf(path string) (stamp, error) {
 }
 
 // noArgs rejects positional arguments as a usage error.
-func noArgs(_ *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return cmdutil.FlagErrorf("unexpected argument %q", args[0])
-	}
-	return nil
-}

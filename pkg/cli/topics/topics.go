@@ -5,6 +5,7 @@ package topics
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/irisctl/irisctl/pkg/cli/cmdutil"
 	"github.com/irisctl/irisctl/pkg/cli/iostreams"
 )
 
@@ -26,7 +27,7 @@ func NewCmdTopics(io *iostreams.IOStreams) *cobra.Command {
 		Long: `Manage the Kafka topics the iris classifier stream reads and writes:
 ` + InputTopic + ` (input), ` + OutputTopic + ` (output) and ` + DLQTopic + ` (dead letters).`,
 		Example: `  irisctl topics create --brokers 127.0.0.1:29092`,
-		Args:    cobra.NoArgs,
+		Args:    cmdutil.NoArgs,
 	}
 	cmd.AddCommand(NewCmdCreate(io, nil))
 	return cmd

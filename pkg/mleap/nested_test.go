@@ -6,32 +6,17 @@ import (
 	"testing"
 )
 
-// copyDir copies a folder tree.
+// TestNestedPipeline rebuilds the seed pipeline as a pipeline of a
+// feature pipeline (indexer + assembler) and the model stages, as PySpark
+// users often save it, and checks it scores the same.
+// copyDir copies a folder tree into dst.
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// TestNestedPipeline rebuilds the seed pipeline as a pipeline of a
-// feature pipeline (indexer + assembler) and the model stages, as PySpark
-// users often save it, and checks it scores the same.
 func TestNestedPipeline(t *testing.T) {
 	seed := filepath.Join(seedBundle(t), "root")
 	dir := t.TempDir()
@@ -45,6 +30,7 @@ func TestNestedPipeline(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(feat, "model.json"), []byte(`{"op":"pipeline","attributes":{"nodes":{"type":"list","string":["StringIndexer_861ff70560b6","VectorAssembler_839786251799"]}}}`), 0o644)
 	os.WriteFile(filepath.Join(feat, "node.json"), []byte(`{"name":"features","shape":{"inputs":[],"outputs":[]}}`), 0o644)
+	os.Remove(filepath.Join(root, "model.json")) // the copy keeps the seed's read-only mode
 	os.WriteFile(filepath.Join(root, "model.json"), []byte(`{"op":"pipeline","attributes":{"nodes":{"type":"list","string":["features","RandomForestClassifier_9371f177a333","IndexToString_4c2ae208f3e7"]}}}`), 0o644)
 
 	nested, err := Load(dir)

@@ -399,7 +399,8 @@ func TestClassifierPortChoices(t *testing.T) {
 		{"cancer", "gbt2_pred", []string{"probability", "prediction"}},
 		{"cancer", "gbt2_pred", []string{"prediction"}},
 	} {
-		dir := copyTree(t, repoPath("bundles", c.bundle))
+		dir := t.TempDir()
+		copyDir(t, repoPath("bundles", c.bundle), dir)
 		node := findNodeWriting(t, dir, c.pred)
 		var nj struct {
 			Name  string `json:"name"`
@@ -433,31 +434,6 @@ func TestClassifierPortChoices(t *testing.T) {
 			}
 		}
 	}
-}
-
-// copyTree copies a directory into a temporary one.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // findNodeWriting returns the folder of the node with an output column.

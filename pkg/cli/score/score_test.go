@@ -594,34 +594,13 @@ func TestHelpAndCompletion(t *testing.T) {
 	}
 }
 
-// copyDir copies a bundle directory so a test can edit it.
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestHandleInvalidSkip: with handle_invalid=skip the model drops a record
 // with an unseen label, as MLeap does; the run goes on and says so.
 func TestHandleInvalidSkip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "b")
-	copyDir(t, repoPath("bundles", "iris-rf"), dir)
+	if err := os.CopyFS(dir, os.DirFS(repoPath("bundles", "iris-rf"))); err != nil {
+		t.Fatal(err)
+	}
 	model := filepath.Join(dir, "root", "StringIndexer_1a67eb7859a7.node", "model.json")
 	raw, err := os.ReadFile(model)
 	if err != nil {

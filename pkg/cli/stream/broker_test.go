@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -383,49 +382,11 @@ func crashTest(t *testing.T, g streaming.Guarantee) {
 // that rides out a broker restart.
 func producePaced(brokers []string, topic string, recs []st.Input, d time.Duration) error {
 	c := st.Config()
-	c.Producer.Partitioner = sarama.NewManualPartitioner
-	c.Producer.Idempotent = true
-	c.Producer.RequiredAcks = sarama.WaitForAll
-	c.Net.MaxOpenRequests = 1
 	c.Producer.Retry.Max = 1000
 	c.Producer.Retry.Backoff = 200 * time.Millisecond
-	c.Producer.Return.Successes = true
 	c.Producer.Flush.Frequency = 2 * time.Millisecond
 	c.Metadata.Retry.Max = 1000
-	p, err := sarama.NewAsyncProducer(brokers, c)
-	if err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	var first atomic.Value
-	wg.Go(func() {
-		for range p.Successes() {
-		}
-	})
-	wg.Go(func() {
-		for e := range p.Errors() {
-			failed.Add(1)
-			first.CompareAndSwap(nil, e.Err)
-		}
-	})
-	const chunk = 500
-	t0 := time.Now()
-	for i := 0; i < len(recs); i += chunk {
-		if due := t0.Add(time.Duration(int64(d) * int64(i) / int64(len(recs)))); time.Until(due) > 0 {
-			time.Sleep(time.Until(due))
-		}
-		for _, r := range recs[i:min(i+chunk, len(recs))] {
-			p.Input() <- &sarama.ProducerMessage{Topic: topic, Partition: r.Partition,
-				Key: sarama.ByteEncoder(r.Key), Value: sarama.ByteEncoder(r.Value)}
-		}
-	}
-	p.AsyncClose()
-	wg.Wait()
-	if failed.Load() > 0 {
-		return fmt.Errorf("%d records failed, first: %v", failed.Load(), first.Load())
-	}
-	return nil
+	return st.Send(brokers, c, topic, recs, d)
 }
 
 // lastLog returns the tail of the newest log of instance i.

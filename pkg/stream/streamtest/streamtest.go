@@ -141,16 +141,26 @@ func IrisInputs(n int, partitions int32, badEvery int) []Input {
 func Produce(t testing.TB, brokers []string, topic string, recs []Input) {
 	t.Helper()
 	c := Config()
+	c.Producer.Flush.Frequency = time.Millisecond
+	c.Producer.Flush.Bytes = 256 << 10
+	if err := Send(brokers, c, topic, recs, 0); err != nil {
+		t.Fatalf("producing to %s: %v", topic, err)
+	}
+}
+
+// Send writes records to their partitions with an idempotent producer
+// built from c, spread evenly over pace (0: all at once), and waits for
+// every acknowledgement. It returns an error instead of failing a test, so
+// a goroutine may call it.
+func Send(brokers []string, c *sarama.Config, topic string, recs []Input, pace time.Duration) error {
 	c.Producer.Partitioner = sarama.NewManualPartitioner
 	c.Producer.Idempotent = true
 	c.Producer.RequiredAcks = sarama.WaitForAll
 	c.Net.MaxOpenRequests = 1
 	c.Producer.Return.Successes = true
-	c.Producer.Flush.Frequency = time.Millisecond
-	c.Producer.Flush.Bytes = 256 << 10
 	p, err := sarama.NewAsyncProducer(brokers, c)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	var wg sync.WaitGroup
 	var errs atomic.Int64
@@ -165,18 +175,28 @@ func Produce(t testing.TB, brokers []string, topic string, recs []Input) {
 			firstErr.CompareAndSwap(nil, e.Err)
 		}
 	})
-	for _, r := range recs {
-		m := &sarama.ProducerMessage{Topic: topic, Partition: r.Partition, Value: sarama.ByteEncoder(r.Value)}
-		if r.Key != nil {
-			m.Key = sarama.ByteEncoder(r.Key)
+	const chunk = 500
+	t0 := time.Now()
+	for i := 0; i < len(recs); i += chunk {
+		if pace > 0 {
+			if due := t0.Add(time.Duration(int64(pace) * int64(i) / int64(len(recs)))); time.Until(due) > 0 {
+				time.Sleep(time.Until(due))
+			}
 		}
-		p.Input() <- m
+		for _, r := range recs[i:min(i+chunk, len(recs))] {
+			m := &sarama.ProducerMessage{Topic: topic, Partition: r.Partition, Value: sarama.ByteEncoder(r.Value)}
+			if r.Key != nil {
+				m.Key = sarama.ByteEncoder(r.Key)
+			}
+			p.Input() <- m
+		}
 	}
 	p.AsyncClose()
 	wg.Wait()
 	if errs.Load() > 0 {
-		t.Fatalf("producing to %s: %d errors, first %v", topic, errs.Load(), firstErr.Load())
+		return fmt.Errorf("%d errors, first %v", errs.Load(), firstErr.Load())
 	}
+	return nil
 }
 
 // Output is a record read back.
